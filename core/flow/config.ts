@@ -1,0 +1,89 @@
+/**
+ * The validated, normalised form of a flow.yml. The loader produces it (and
+ * freezes it); everything downstream reads only this, never raw YAML.
+ */
+export type Protocol = 'grpc' | 'http' | 'websocket';
+
+export interface TlsConfig {
+  /** PEM certificate chain file path. */
+  cert: string;
+  /** PEM private key file path. */
+  key: string;
+}
+
+export interface DynamicBatchingConfig {
+  preferredBatchSize: number;
+  /** Milliseconds to wait for a batch to fill. */
+  timeout: number;
+}
+
+export interface UsesConfig {
+  jtype: string;
+  with: Record<string, unknown>;
+  metas: Record<string, unknown>;
+  /** endpoint -> method name (Jina's `requests:`). */
+  requests?: Record<string, string>;
+  /** endpoint -> batching settings (Jina's `uses_dynamic_batching`). */
+  dynamicBatching?: Record<string, DynamicBatchingConfig>;
+  /** Custom modules to import before resolving `jtype` (absolute paths). */
+  modules: string[];
+}
+
+export interface ExecutorConfig {
+  name: string;
+  uses: UsesConfig;
+  replicas: number;
+  shards: number;
+  /** Upstream node names; `gateway` is the flow's entry. Never empty once loaded. */
+  needs: string[];
+  workspace?: string;
+  env: Record<string, string>;
+  /** `ANY` / `ALL`, or per endpoint. */
+  polling?: string | Record<string, string>;
+  /** A worker that runs elsewhere: `host` + `port` (several ports = replicas). */
+  external: boolean;
+  host?: string;
+  port?: number[];
+  tls: boolean;
+  /** Milliseconds; how long one call into this executor may take (Jina's `timeout_send`). */
+  timeoutSend?: number;
+  retries?: number;
+}
+
+export interface GatewayConfig {
+  host: string;
+  /** One port per protocol, same order as `protocols`. */
+  ports: number[];
+  protocols: Protocol[];
+  name: string;
+  title?: string;
+  description?: string;
+  cors: boolean;
+  /** Largest accepted/sent message in bytes, on every protocol. */
+  maxMessageSize: number;
+  tls?: TlsConfig;
+  /** Response compression where the protocol has it. */
+  compression: boolean;
+  /** Max requests in flight per client stream (0 = unbounded). */
+  prefetch: number;
+  noDebugEndpoints: boolean;
+  noCrudEndpoints: boolean;
+  env: Record<string, string>;
+  /** Milliseconds per request end to end; undefined = none. */
+  timeout?: number;
+}
+
+export interface FlowConfig {
+  name: string;
+  gateway: GatewayConfig;
+  executors: ExecutorConfig[];
+  /** Folder of the flow file: relative paths in it resolve from here. */
+  baseDir: string;
+  /** The file it came from, if any. */
+  source?: string;
+  /** Non-fatal notes produced while loading (e.g. ignored py_modules). */
+  warnings: string[];
+}
+
+export const DEFAULT_PORT = 51000;
+export const DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024;

@@ -1,0 +1,54 @@
+/**
+ * google.protobuf.Struct <-> plain JSON values, in protobufjs's object form.
+ * Struct is JSON-typed: every number is a double, as in Jina.
+ */
+export interface ValueObj {
+  nullValue?: number;
+  numberValue?: number;
+  stringValue?: string;
+  boolValue?: boolean;
+  structValue?: StructObj;
+  listValue?: { values?: ValueObj[] };
+}
+export interface StructObj {
+  fields?: Record<string, ValueObj>;
+}
+
+export function toStruct(obj: Record<string, unknown>): StructObj {
+  const fields: Record<string, ValueObj> = {};
+  for (const [k, v] of Object.entries(obj)) if (v !== undefined) fields[k] = toValue(v);
+  return { fields };
+}
+
+export function toValue(v: unknown): ValueObj {
+  if (v === null || v === undefined) return { nullValue: 0 };
+  if (typeof v === 'number') return { numberValue: v };
+  if (typeof v === 'bigint') return { numberValue: Number(v) };
+  if (typeof v === 'string') return { stringValue: v };
+  if (typeof v === 'boolean') return { boolValue: v };
+  if (Array.isArray(v)) return { listValue: { values: v.map(toValue) } };
+  if (ArrayBuffer.isView(v)) return { listValue: { values: Array.from(v as unknown as ArrayLike<number>, (x) => ({ numberValue: Number(x) })) } };
+  if (typeof v === 'object') return { structValue: toStruct(v as Record<string, unknown>) };
+  return { stringValue: String(v) };
+}
+
+export function fromStruct(s: StructObj | null | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (!s?.fields) return out;
+  for (const [k, v] of Object.entries(s.fields)) out[k] = fromValue(v);
+  return out;
+}
+
+export function fromValue(v: ValueObj | null | undefined): unknown {
+  if (!v) return null;
+  if (has(v, 'numberValue')) return v.numberValue;
+  if (has(v, 'stringValue')) return v.stringValue;
+  if (has(v, 'boolValue')) return v.boolValue;
+  if (has(v, 'structValue')) return fromStruct(v.structValue);
+  if (has(v, 'listValue')) return (v.listValue?.values ?? []).map(fromValue);
+  return null;
+}
+
+function has(o: object, k: string): boolean {
+  return Object.prototype.hasOwnProperty.call(o, k) && (o as Record<string, unknown>)[k] != null;
+}
