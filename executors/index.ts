@@ -1,0 +1,12 @@
+import { Executor } from '../core/executor/executor.js';
+import type { ExecutorRegistry } from '../core/executor/registry.js';
+
+/**
+ * Registers every built-in executor under its `jtype` name (and aliases).
+ * This is the one place a new built-in is wired in.
+ */
+export function registerBuiltins(registry: ExecutorRegistry): ExecutorRegistry {
+  // Jina's no-op base executor: passes documents through untouched.
+  registry.register('BaseExecutor', Executor, ['Executor']);
+  return registry;
+}
