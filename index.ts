@@ -1,0 +1,21 @@
+/**
+ * clipflow's public API. Everything users import comes from here, listed
+ * explicitly so the surface is a deliberate choice.
+ */
+export { Document, newDocumentId, type DocumentInit, type NamedScore } from './core/document/document.js';
+export { DocumentArray, parseAccessPaths } from './core/document/document-array.js';
+export { NdArray, type TypedArray } from './core/document/ndarray.js';
+export { Executor, type ExecutorContext, type ExecutorClass, type HandlerArgs, type HandlerResult } from './core/executor/executor.js';
+export { requests, DEFAULT_ENDPOINT } from './core/executor/decorators.js';
+export { ExecutorRegistry } from './core/executor/registry.js';
+export {
+  ClipflowError, BadRequestError, NotFoundError, UnauthenticatedError, PayloadTooLargeError,
+  DeadlineExceededError, UnavailableError, FlowConfigError, ExecutorError, type ErrorCode,
+} from './core/errors.js';
+export { DataRequest, type RequestStatus, type Route, type ExceptionInfo } from './core/request/data-request.js';
+export { encodeDataRequest, decodeDataRequest } from './core/proto/request.codec.js';
+export { documentToProto, documentFromProto } from './core/proto/document.codec.js';
+export { documentToJson, documentFromJson, documentsFromJson } from './core/json/document.json.js';
+export { dataRequestToJson, dataRequestFromJson } from './core/json/request.json.js';
+export type { FlowConfig, ExecutorConfig, GatewayConfig, Protocol } from './core/flow/config.js';
+export type { GatewayHandler, CallContext } from './core/serve/handler.js';
