@@ -19,3 +19,9 @@ export { documentToJson, documentFromJson, documentsFromJson } from './core/json
 export { dataRequestToJson, dataRequestFromJson } from './core/json/request.json.js';
 export type { FlowConfig, ExecutorConfig, GatewayConfig, Protocol } from './core/flow/config.js';
 export type { GatewayHandler, CallContext } from './core/serve/handler.js';
+export { Client, type ClientOptions, type RequestOptions, type PostOptions, type SearchOptions, type ProfileResult } from './core/client/client.js';
+export { RemoteError, TransportError } from './core/client/errors.js';
+export type { ClientInput, ClientInputs } from './core/client/inputs.js';
+export { Flow, type FlowOptions } from './core/flow/flow.js';
+export { loadFlowFile, parseFlow, type FlowOverrides } from './core/flow/load.js';
+export { serveFlow, type ServingFlow } from './core/serve/gateway.js';

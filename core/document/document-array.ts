@@ -61,7 +61,8 @@ export function parseAccessPaths(spec: string): string[] {
 
 function collect(docs: DocumentArray, path: string, out: DocumentArray): void {
   if (path === 'r' || path === '') {
-    out.push(...docs);
+    // A loop, not push(...docs): spreading >~100k arguments overflows the stack.
+    for (const d of docs) out.push(d);
     return;
   }
   const step = path[0] === 'c' ? 'chunks' : 'matches';

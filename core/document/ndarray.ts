@@ -70,17 +70,31 @@ export class NdArray {
       shape.push(probe.length);
       probe = probe[0];
     }
-    const flat = (value as unknown[]).flat(Infinity) as unknown[];
     const expected = shape.reduce((a, b) => a * b, 1);
-    if (flat.length !== expected) throw new TypeError(`ragged nested list: shape ${JSON.stringify(shape)} needs ${expected} values, got ${flat.length}`);
-    for (const v of flat) if (typeof v !== 'number' && typeof v !== 'boolean') throw new TypeError(`array values must be numbers, got ${typeof v}`);
+    // Counting leaves is not enough: [[1], [2, 3], []] has the 3 values shape [3, 1]
+    // asks for. Every list at depth k must have length shape[k], leaves at the bottom.
+    const flat: unknown[] = [];
+    const walk = (v: unknown, dim: number, at: string): void => {
+      if (dim === shape.length) {
+        if (Array.isArray(v)) throw new TypeError(`ragged nested list: ${at} is a list where shape ${JSON.stringify(shape)} expects a number`);
+        if (typeof v !== 'number' && typeof v !== 'boolean') throw new TypeError(`array values must be numbers, got ${v === null ? 'null' : typeof v} at ${at}`);
+        flat.push(v);
+        return;
+      }
+      if (!Array.isArray(v) || v.length !== shape[dim]) {
+        throw new TypeError(`ragged nested list: shape ${JSON.stringify(shape)} needs ${expected} values; ${at} has ${Array.isArray(v) ? `${v.length} items, not ${shape[dim]}` : 'a number where a list is expected'}`);
+      }
+      for (let i = 0; i < v.length; i++) walk(v[i], dim + 1, `${at}[${i}]`);
+    };
+    walk(value, 0, 'value');
     const canon = canonicalDtype(dtype);
     const info = DTYPES[canon];
     if (!info?.view) throw new TypeError(`unsupported dtype for list input: ${dtype}`);
     const out = new info.view(new ArrayBuffer(expected * info.size), 0, expected);
     const isBig = out instanceof BigInt64Array || out instanceof BigUint64Array;
     flat.forEach((v, i) => { (out as unknown as unknown[])[i] = isBig ? BigInt(Math.trunc(Number(v))) : Number(v); });
-    return NdArray.from(out, shape);
+    // Not NdArray.from: that names the dtype after the view, and '|b1' is viewed as Uint8Array.
+    return new NdArray(new Uint8Array(out.buffer, out.byteOffset, out.byteLength), shape, canon);
   }
 
   get size(): number {
@@ -91,11 +105,13 @@ export class NdArray {
   toTypedArray(): TypedArray {
     const info = DTYPES[canonicalDtype(this.dtype)];
     if (!info) throw new TypeError(`unsupported dtype ${this.dtype}`);
-    if (!info.view) return float16ToFloat32(this.buffer);
     const n = this.buffer.byteLength / info.size;
     if (!Number.isInteger(n)) throw new TypeError(`buffer of ${this.buffer.byteLength} bytes is not a whole number of ${this.dtype} elements`);
+    if (!info.view) return float16ToFloat32(this.buffer);
     if (this.buffer.byteOffset % info.size === 0) return new info.view(this.buffer.buffer as ArrayBuffer, this.buffer.byteOffset, n);
-    return new info.view(this.buffer.slice().buffer as ArrayBuffer, 0, n);
+    // Copy via the Uint8Array constructor: on a Node Buffer (what protobufjs and grpc-js
+    // hand us) `.slice()` is a view into the shared pool, not a copy.
+    return new info.view(new Uint8Array(this.buffer).buffer as ArrayBuffer, 0, n);
   }
 
   /** Values as float32, converting from any numeric dtype. */
@@ -110,7 +126,8 @@ export class NdArray {
   /** Nested JS lists, as Jina's HTTP JSON carries tensors. */
   toNested(): unknown {
     const flat = Array.from(this.toTypedArray() as ArrayLike<number | bigint>, (v) => (typeof v === 'bigint' ? Number(v) : v));
-    if (this.dtype === '|b1') flat.forEach((v, i) => { (flat as unknown[])[i] = v !== 0; });
+    if (flat.length !== this.size) throw new TypeError(`shape ${JSON.stringify(this.shape)} needs ${this.size} values, the buffer holds ${flat.length}`);
+    if (canonicalDtype(this.dtype) === '|b1') flat.forEach((v, i) => { (flat as unknown[])[i] = v !== 0; });
     const build = (offset: number, dim: number): unknown => {
       if (dim === this.shape.length) return flat[offset];
       const stride = this.shape.slice(dim + 1).reduce((a, b) => a * b, 1);

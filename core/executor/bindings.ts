@@ -20,7 +20,9 @@ export class HandlerTable {
     const table = new Map<string, Handler>();
     for (const [endpoint, method] of names) {
       const fn = (instance as Record<string, unknown>)[method];
-      if (typeof fn !== 'function') {
+      // `constructor`, `toString`, ... are functions on every object but never handlers.
+      const inherited = method === 'constructor' || (method in Object.prototype && fn === (Object.prototype as Record<string, unknown>)[method]);
+      if (typeof fn !== 'function' || inherited) {
         throw new FlowConfigError(`endpoint ${endpoint} is bound to "${method}", which is not a method of ${instance.constructor.name}`, `${path}.requests`);
       }
       table.set(endpoint, (fn as Handler).bind(instance));

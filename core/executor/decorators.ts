@@ -4,7 +4,17 @@ import 'reflect-metadata';
 export const DEFAULT_ENDPOINT = '/default';
 
 const KEY = Symbol.for('clipflow:requests');
-const SYMBOL_METADATA: symbol = (Symbol as { metadata?: symbol }).metadata ?? Symbol.for('Symbol.metadata');
+
+/**
+ * Where standard decorators keep class metadata. Read at lookup time, not import
+ * time: a `Symbol.metadata` polyfill installed after this module loads must count.
+ */
+function metadataKeys(): symbol[] {
+  const keys = [Symbol.for('Symbol.metadata')];
+  const native = (Symbol as { metadata?: symbol }).metadata;
+  if (native && native !== keys[0]) keys.unshift(native);
+  return keys;
+}
 
 /** endpoint -> method name, as recorded by `@requests`. */
 export type EndpointBindings = Map<string, string>;
@@ -34,14 +44,17 @@ export function requests(spec?: RequestsSpec) {
   return function (target: unknown, key: unknown, descriptor?: unknown): void {
     if (key && typeof key === 'object' && 'kind' in key) {
       // Standard decorators: (method, context). Metadata lands on the class's Symbol.metadata.
-      const ctx = key as { kind: string; name: string | symbol; metadata?: Record<PropertyKey, unknown> };
+      const ctx = key as { kind: string; name: string | symbol; static?: boolean; private?: boolean; metadata?: Record<PropertyKey, unknown> };
       if (ctx.kind !== 'method') throw new TypeError('@requests decorates methods only');
+      if (ctx.static || ctx.private) throw new TypeError(`@requests decorates public instance methods only, not ${String(ctx.name)}`);
       if (!ctx.metadata) throw new TypeError('@requests needs decorator metadata support (TypeScript >= 5.2)');
       record(ctx.metadata, endpoints, String(ctx.name));
       return;
     }
     // Legacy decorators: (prototype, name, descriptor).
     void descriptor;
+    // On a static method the target is the class itself; the binding would silently vanish.
+    if (typeof target === 'function') throw new TypeError(`@requests decorates instance methods only, not static ${String(key)}`);
     const proto = target as object;
     const list: Array<[string, string]> = Reflect.getOwnMetadata(KEY, proto) ?? [];
     Reflect.defineMetadata(KEY, [...list, ...endpoints.map((e) => [e, String(key)] as [string, string])], proto);
@@ -55,8 +68,11 @@ export function decoratedBindings(cls: Function): EndpointBindings {
   const out: EndpointBindings = new Map();
   for (const c of chain) {
     const legacy: Array<[string, string]> = (c.prototype && Reflect.getOwnMetadata(KEY, c.prototype)) ?? [];
-    const meta = Object.prototype.hasOwnProperty.call(c, SYMBOL_METADATA) ? (c as unknown as Record<symbol, Record<PropertyKey, unknown>>)[SYMBOL_METADATA] : undefined;
-    const standard = meta && Object.prototype.hasOwnProperty.call(meta, KEY) ? (meta[KEY] as Array<[string, string]>) : [];
+    const standard: Array<[string, string]> = [];
+    for (const sym of metadataKeys()) {
+      const meta = Object.prototype.hasOwnProperty.call(c, sym) ? (c as unknown as Record<symbol, Record<PropertyKey, unknown> | null>)[sym] : undefined;
+      if (meta && Object.prototype.hasOwnProperty.call(meta, KEY)) standard.push(...(meta[KEY] as Array<[string, string]>));
+    }
     for (const [e, m] of [...legacy, ...standard]) out.set(e, m);
   }
   return out;

@@ -8,6 +8,21 @@ import type { ExecutorClass } from './executor.js';
 
 const token = (name: string): string => `executor:${name}`;
 
+let tsHooks: Promise<void> | undefined;
+
+/**
+ * Installs tsx's loader hooks for the process, once. Not `tsImport`: it loads every
+ * transitive import under a private namespace, so a module's `import ... from
+ * 'clipflow'` would get a second copy of the framework, and its `Executor` and
+ * `DocumentArray` would fail our `instanceof` checks.
+ */
+function enableTypeScriptImports(): Promise<void> {
+  tsHooks ??= import('tsx/esm/api').then(({ register }) => {
+    register();
+  });
+  return tsHooks;
+}
+
 /**
  * Knows every executor class by its `jtype` name. Built-ins register at boot;
  * custom classes come from `metas.modules`. Backed by an inversify container so
@@ -51,12 +66,8 @@ export class ExecutorRegistry {
     if (!existsSync(file)) throw new FlowConfigError(`module not found: ${file}`, path);
     let mod: Record<string, unknown>;
     try {
-      if (['.ts', '.mts', '.cts'].includes(extname(file))) {
-        const { tsImport } = await import('tsx/esm/api');
-        mod = (await tsImport(pathToFileURL(file).href, import.meta.url)) as Record<string, unknown>;
-      } else {
-        mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
-      }
+      if (['.ts', '.mts', '.cts'].includes(extname(file))) await enableTypeScriptImports();
+      mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
     } catch (e) {
       throw new FlowConfigError(`cannot import ${file}: ${(e as Error).message}`, path);
     }

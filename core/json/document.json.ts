@@ -135,7 +135,10 @@ export function documentFromJson(value: unknown, where = 'document'): Document {
   const blob = r.string('blob');
   if (blob !== undefined) {
     const compact = blob.replace(/\s+/g, '');
-    if (!BASE64.test(compact)) throw new BadRequestError(`${where}.blob: not valid base64`);
+    // Node's decoder silently drops what it cannot use ("a" decodes to 0 bytes), so check the
+    // length too: unpadded input can't leave 1 char over, padded input is whole 4-char groups.
+    const badLength = compact.length % 4 === 1 || (compact.endsWith('=') && compact.length % 4 !== 0);
+    if (!BASE64.test(compact) || badLength) throw new BadRequestError(`${where}.blob: not valid base64`);
     d.blob = new Uint8Array(Buffer.from(compact, compact.includes('-') || compact.includes('_') ? 'base64url' : 'base64'));
   }
   const tensor = r.raw('tensor');

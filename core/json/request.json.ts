@@ -14,8 +14,10 @@ export function statusToJson(s: RequestStatus, integerCodes = false): JsonDoc {
 }
 
 function isoTime(ms: number): string {
-  const whole = Math.floor(ms);
-  const micros = Math.round((ms - whole) * 1000);
+  // Round once, on the whole microsecond count, so 999.9996 us carries into the next ms.
+  const totalMicros = Math.round(ms * 1000);
+  const whole = Math.floor(totalMicros / 1000);
+  const micros = totalMicros - whole * 1000;
   const iso = new Date(whole).toISOString(); // ...sss Z
   return `${iso.slice(0, -1)}${String(micros).padStart(3, '0')}Z`;
 }

@@ -49,9 +49,12 @@ export function ndarrayFromProto(p: NdArrayProtoObj, where: string): NdArray {
   if (p.sparse && !p.dense) throw new BadRequestError(`${where}: sparse arrays are not supported`);
   const dense = p.dense ?? {};
   const buffer = dense.buffer ?? new Uint8Array(0);
-  const shape = Array.from(dense.shape ?? [buffer.byteLength ? -1 : 0]);
+  const shape = Array.from(dense.shape ?? [-1]);
   const arr = new NdArray(buffer, shape, dense.dtype || '<f4');
-  if (shape.includes(-1)) return new NdArray(buffer, [arr.toTypedArray().length], arr.dtype);
+  // A sender that left out the shape (decoded as []) means a flat vector unless it holds exactly one value.
+  if (shape.includes(-1) || (shape.length === 0 && arr.toTypedArray().length !== 1)) {
+    return new NdArray(buffer, [arr.toTypedArray().length], arr.dtype);
+  }
   return arr;
 }
 
@@ -67,6 +70,11 @@ function scoresFromProto(s: Record<string, NamedScoreObj> | undefined): Record<s
   const out: Record<string, NamedScore> = {};
   for (const [k, v] of Object.entries(s ?? {})) {
     const score: NamedScore = {};
+    // A map entry with no value on the wire decodes as null: an all-default score.
+    if (!v) {
+      out[k] = score;
+      continue;
+    }
     if (own(v, 'value')) score.value = v.value!;
     if (own(v, 'opName')) score.opName = v.opName!;
     if (own(v, 'description')) score.description = v.description!;
@@ -94,7 +102,12 @@ export function documentToProto(d: Document): DocumentProtoObj {
   if (d.location?.length) p.location = d.location;
   if (d.chunks.length) p.chunks = d.chunks.map(documentToProto);
   if (d.matches.length) p.matches = d.matches.map(documentToProto);
-  if (d.embedding) p.embedding = ndarrayToProto(NdArray.from(d.embedding));
+  if (d.embedding) {
+    // The wire contract is '<f4'; JS executors may assign a number[] or Float64Array.
+    const e: unknown = d.embedding;
+    const f32 = e instanceof Float32Array ? e : Float32Array.from(e as ArrayLike<number>);
+    p.embedding = ndarrayToProto(NdArray.from(f32));
+  }
   if (Object.keys(d.tags).length) p.tags = toStruct(d.tags);
   const scores = scoresToProto(d.scores);
   if (scores) p.scores = scores;
@@ -122,7 +135,10 @@ export function documentFromProto(p: DocumentProtoObj, where = 'document'): Docu
   if (p.matches?.length) d.matches = new DocumentArray(p.matches.map((m, i) => documentFromProto(m, `${where}.matches[${i}]`)));
   if (p.embedding) {
     try {
-      d.embedding = ndarrayFromProto(p.embedding, `${where}.embedding`).toFloat32();
+      const f32 = ndarrayFromProto(p.embedding, `${where}.embedding`).toFloat32();
+      // Own the floats: a view would pin the whole (possibly multi-MB) request buffer
+      // for as long as the embedding lives, e.g. inside an in-memory index.
+      d.embedding = f32.byteLength === f32.buffer.byteLength ? f32 : f32.slice();
     } catch (e) {
       throw e instanceof BadRequestError ? e : new BadRequestError(`${where}.embedding: ${(e as Error).message}`);
     }

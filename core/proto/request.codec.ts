@@ -35,15 +35,43 @@ export function timestampToMs(t: TimestampObj | undefined): number | undefined {
   return s * 1000 + (t.nanos ?? 0) / 1e6;
 }
 
+/**
+ * Epoch ms -> Timestamp, rounded to whole microseconds: a double holding epoch ms
+ * is only good to ~0.2 us, so finer digits would be noise, and Python's
+ * `Timestamp.GetCurrentTime()` values (whole microseconds) then round trip exactly.
+ */
 export function msToTimestamp(ms: number): TimestampObj {
-  const seconds = Math.floor(ms / 1000);
-  return { seconds, nanos: Math.round((ms - seconds * 1000) * 1e6) % 1e9 };
+  let seconds = Math.floor(ms / 1000);
+  let micros = Math.round((ms - seconds * 1000) * 1000);
+  // Rounding up to a whole second carries into seconds instead of wrapping to 0.
+  if (micros >= 1_000_000) {
+    seconds += 1;
+    micros -= 1_000_000;
+  }
+  // Like Python's protobuf, leave zero fields off the wire (proto3 implicit presence).
+  const out: TimestampObj = {};
+  if (seconds) out.seconds = seconds;
+  if (micros) out.nanos = micros * 1000;
+  return out;
 }
 
+/**
+ * Only non-default fields are set: protobufjs writes every property it is given, even
+ * `code: 0` or `''`, while Python's protobuf leaves proto3 defaults off the wire.
+ */
 export function statusToProto(s: RequestStatus): StatusObj {
-  const out: StatusObj = { code: s.code === 'ERROR' ? 1 : 0 };
+  const out: StatusObj = {};
+  if (s.code === 'ERROR') out.code = 1;
   if (s.description) out.description = s.description;
-  if (s.exception) out.exception = { ...s.exception };
+  if (s.exception) {
+    const x = s.exception;
+    const exception: NonNullable<StatusObj['exception']> = {};
+    if (x.name) exception.name = x.name;
+    if (x.args?.length) exception.args = [...x.args];
+    if (x.stacks?.length) exception.stacks = [...x.stacks];
+    if (x.executor) exception.executor = x.executor;
+    out.exception = exception;
+  }
   return out;
 }
 
@@ -61,7 +89,8 @@ export function statusFromProto(s: StatusObj): RequestStatus {
 }
 
 function routeToProto(r: Route): RouteObj {
-  const out: RouteObj = { executor: r.executor };
+  const out: RouteObj = {};
+  if (r.executor) out.executor = r.executor;
   if (r.startTime !== undefined) out.startTime = msToTimestamp(r.startTime);
   if (r.endTime !== undefined) out.endTime = msToTimestamp(r.endTime);
   if (r.status) out.status = statusToProto(r.status);

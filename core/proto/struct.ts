@@ -28,6 +28,8 @@ export function toValue(v: unknown): ValueObj {
   if (typeof v === 'boolean') return { boolValue: v };
   if (Array.isArray(v)) return { listValue: { values: v.map(toValue) } };
   if (ArrayBuffer.isView(v)) return { listValue: { values: Array.from(v as unknown as ArrayLike<number>, (x) => ({ numberValue: Number(x) })) } };
+  // Dates and other toJSON objects carry what JSON.stringify would, so gRPC and HTTP agree.
+  if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return toValue((v as { toJSON(): unknown }).toJSON());
   if (typeof v === 'object') return { structValue: toStruct(v as Record<string, unknown>) };
   return { stringValue: String(v) };
 }
