@@ -1,3 +1,5 @@
+import { fromFloat16Bits } from '../util/float16.js';
+
 /**
  * A dense n-dimensional array kept as raw little-endian bytes, the way docarray
  * ships tensors on the wire. Keeping the bytes (not a converted copy) makes proto
@@ -137,18 +139,11 @@ export class NdArray {
   }
 }
 
+/** Reads little-endian float16 bytes (any alignment) as float32. */
 function float16ToFloat32(bytes: Uint8Array): Float32Array {
   const n = bytes.byteLength >> 1;
-  const out = new Float32Array(n);
+  const bits = new Uint16Array(n);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let i = 0; i < n; i++) {
-    const h = view.getUint16(i * 2, true);
-    const sign = h & 0x8000 ? -1 : 1;
-    const exp = (h >> 10) & 0x1f;
-    const frac = h & 0x3ff;
-    if (exp === 0) out[i] = sign * 2 ** -14 * (frac / 1024);
-    else if (exp === 31) out[i] = frac ? NaN : sign * Infinity;
-    else out[i] = sign * 2 ** (exp - 15) * (1 + frac / 1024);
-  }
-  return out;
+  for (let i = 0; i < n; i++) bits[i] = view.getUint16(i * 2, true);
+  return fromFloat16Bits(bits);
 }

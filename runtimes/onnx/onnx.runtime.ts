@@ -1,0 +1,87 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { ModelLoadError, ProviderUnavailableError } from '../errors.js';
+import type { ExecutionProvider, InferenceRuntime, InferenceSession, SessionOptions } from '../runtime.js';
+import { OnnxSession } from './onnx.session.js';
+
+const INSTALL_HINT =
+  'onnxruntime-node skips its GPU binaries here (.npmrc onnxruntime-node-install=skip); on a machine with CUDA 12 ' +
+  'run `ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js`';
+
+/** The folder holding onnxruntime-node's native libraries for this platform. */
+function bindingDir(): string | undefined {
+  try {
+    const pkg = dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
+    const dir = join(pkg, 'bin', 'napi-v6', process.platform, process.arch);
+    return existsSync(dir) ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function hasLibrary(fragment: string): boolean {
+  const dir = bindingDir();
+  return !!dir && readdirSync(dir).some((f) => f.includes(fragment));
+}
+
+/**
+ * onnxruntime-node behind the InferenceRuntime contract. The only module in the
+ * project that imports onnxruntime-node.
+ */
+export class OnnxRuntime implements InferenceRuntime {
+  readonly name = 'onnx';
+
+  async probe(): Promise<Record<ExecutionProvider, { available: boolean; reason?: string }>> {
+    const backends = new Set(ort.listSupportedBackends().map((b) => b.name));
+    const gpuLib = (provider: 'cuda' | 'tensorrt') =>
+      hasLibrary(`providers_${provider}`) ? { available: true } : { available: false, reason: `its provider library is not installed; ${INSTALL_HINT}` };
+    return {
+      cpu: { available: true },
+      webgpu: backends.has('webgpu')
+        ? { available: true, reason: 'bundled; needs a GPU adapter (Vulkan) at session creation' }
+        : { available: false, reason: `this onnxruntime-node build for ${process.platform}-${process.arch} has no WebGPU provider` },
+      cuda: process.platform === 'linux' || process.platform === 'win32' ? gpuLib('cuda') : { available: false, reason: `no CUDA provider on ${process.platform}` },
+      tensorrt: process.platform === 'linux' || process.platform === 'win32' ? gpuLib('tensorrt') : { available: false, reason: `no TensorRT provider on ${process.platform}` },
+    };
+  }
+
+  async load(modelPath: string, options: SessionOptions): Promise<InferenceSession> {
+    const { provider } = options;
+    const status = (await this.probe())[provider];
+    if (!status?.available) throw new ProviderUnavailableError(provider, status?.reason ?? 'unknown provider');
+    if (!existsSync(modelPath)) throw new ModelLoadError(modelPath, 'file not found');
+    const replicas = Math.max(1, options.replicas ?? 1);
+    const sessionOptions: ort.InferenceSession.SessionOptions = {
+      executionProviders: [providerConfig(provider, options.deviceId)],
+      intraOpNumThreads: options.intraOpThreads ?? Math.max(1, Math.floor(availableParallelism() / replicas)),
+      interOpNumThreads: options.interOpThreads ?? 1,
+      graphOptimizationLevel: options.graphOptimization ?? 'all',
+      executionMode: 'sequential',
+    };
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(modelPath, sessionOptions);
+    } catch (e) {
+      const message = (e as Error).message;
+      if (provider !== 'cpu') throw new ProviderUnavailableError(provider, `session creation failed: ${message}`);
+      throw new ModelLoadError(modelPath, message);
+    }
+    return new OnnxSession(session, provider);
+  }
+}
+
+function providerConfig(provider: ExecutionProvider, deviceId = 0): ort.InferenceSession.ExecutionProviderConfig {
+  switch (provider) {
+    case 'cuda':
+      return { name: 'cuda', deviceId };
+    case 'tensorrt':
+      return { name: 'tensorrt', deviceId } as ort.InferenceSession.ExecutionProviderConfig;
+    case 'webgpu':
+      return { name: 'webgpu' };
+    default:
+      return 'cpu';
+  }
+}

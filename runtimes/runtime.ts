@@ -1,0 +1,57 @@
+/**
+ * The inference backend contract. Executors talk only to these types; each
+ * backend (today: onnxruntime-node in runtimes/onnx) implements them.
+ */
+
+/** Where a model runs. `cpu` always exists; the others depend on the installed binaries and hardware. */
+export type ExecutionProvider = 'cpu' | 'webgpu' | 'cuda' | 'tensorrt';
+export const EXECUTION_PROVIDERS: readonly ExecutionProvider[] = ['cpu', 'webgpu', 'cuda', 'tensorrt'];
+
+export type TensorType = 'float32' | 'float16' | 'int32' | 'int64' | 'uint8' | 'int8' | 'bool' | 'float64';
+
+/** A graph input or output as the model declares it; string dims are symbolic (dynamic). */
+export interface TensorSpec {
+  name: string;
+  type: TensorType;
+  shape: ReadonlyArray<number | string>;
+}
+
+/**
+ * A tensor handed to or returned by a session. Callers pass logical data
+ * (float32 for floats, int32 for ids); the session converts to whatever dtype the
+ * graph declares (float16, int64) so executors never care.
+ */
+export interface HostTensor {
+  data: Float32Array | Int32Array;
+  dims: number[];
+}
+
+export interface SessionOptions {
+  provider: ExecutionProvider;
+  /** Threads for one operator; default: available cores / `replicas`. */
+  intraOpThreads?: number;
+  interOpThreads?: number;
+  /** How many sessions share the machine (replicas); divides the default thread count. */
+  replicas?: number;
+  graphOptimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** GPU ordinal for cuda/tensorrt/webgpu. */
+  deviceId?: number;
+}
+
+export interface InferenceSession {
+  readonly inputs: readonly TensorSpec[];
+  readonly outputs: readonly TensorSpec[];
+  /** The provider that really runs this session (never a silent CPU fallback). */
+  readonly provider: ExecutionProvider;
+  /** Runs the graph; returns the named outputs (all when `outputNames` is omitted) as float32. */
+  run(feeds: Record<string, HostTensor>, outputNames?: string[]): Promise<Record<string, { data: Float32Array; dims: number[] }>>;
+  release(): Promise<void>;
+}
+
+export interface InferenceRuntime {
+  readonly name: string;
+  /** Providers this installation can use, each with a reason when it cannot. */
+  probe(): Promise<Record<ExecutionProvider, { available: boolean; reason?: string }>>;
+  /** Loads a model file; an unavailable provider is a start-up error saying how to get it. */
+  load(modelPath: string, options: SessionOptions): Promise<InferenceSession>;
+}
