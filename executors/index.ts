@@ -1,5 +1,6 @@
 import { Executor } from '../core/executor/executor.js';
 import type { ExecutorRegistry } from '../core/executor/registry.js';
+import { ClipEncoder } from './clip/clip-encoder.executor.js';
 
 /**
  * Registers every built-in executor under its `jtype` name (and aliases).
@@ -8,5 +9,7 @@ import type { ExecutorRegistry } from '../core/executor/registry.js';
 export function registerBuiltins(registry: ExecutorRegistry): ExecutorRegistry {
   // Jina's no-op base executor: passes documents through untouched.
   registry.register('BaseExecutor', Executor, ['Executor']);
+  // clip-server's class name is CLIPEncoder; both select the same executor.
+  registry.register('ClipEncoder', ClipEncoder, ['CLIPEncoder']);
   return registry;
 }

@@ -10,11 +10,12 @@ import { packagePath } from '../config/paths.js';
 import { registerEncodeCommand } from './encode.command.js';
 import { registerPingCommand } from './ping.command.js';
 import { registerServeCommand } from './serve.command.js';
+import { registerModelsCommand } from './models.command.js';
 
 /** Adds one subcommand to the program. New commands (models, bench, ...) append theirs to COMMANDS. */
 export type CommandRegistrar = (program: Command) => void;
 
-const COMMANDS: CommandRegistrar[] = [registerServeCommand, registerEncodeCommand, registerPingCommand];
+const COMMANDS: CommandRegistrar[] = [registerServeCommand, registerEncodeCommand, registerPingCommand, registerModelsCommand];
 
 function version(): string {
   try {

@@ -22,6 +22,16 @@ function bindingDir(): string | undefined {
   }
 }
 
+/**
+ * Dawn (WebGPU) needs the Vulkan loader on Linux. Checking for it first turns a
+ * native crash-like warning into a clear start-up reason.
+ */
+function hasVulkanLoader(): boolean {
+  if (process.platform !== 'linux') return true;
+  const dirs = [...(process.env.LD_LIBRARY_PATH ?? '').split(':'), '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib64', '/lib', '/usr/local/lib'];
+  return dirs.some((d) => d && existsSync(join(d, 'libvulkan.so.1')));
+}
+
 function hasLibrary(fragment: string): boolean {
   const dir = bindingDir();
   return !!dir && readdirSync(dir).some((f) => f.includes(fragment));
@@ -40,9 +50,11 @@ export class OnnxRuntime implements InferenceRuntime {
       hasLibrary(`providers_${provider}`) ? { available: true } : { available: false, reason: `its provider library is not installed; ${INSTALL_HINT}` };
     return {
       cpu: { available: true },
-      webgpu: backends.has('webgpu')
-        ? { available: true, reason: 'bundled; needs a GPU adapter (Vulkan) at session creation' }
-        : { available: false, reason: `this onnxruntime-node build for ${process.platform}-${process.arch} has no WebGPU provider` },
+      webgpu: !backends.has('webgpu')
+        ? { available: false, reason: `this onnxruntime-node build for ${process.platform}-${process.arch} has no WebGPU provider` }
+        : hasVulkanLoader()
+          ? { available: true, reason: 'bundled; needs a GPU adapter at session creation' }
+          : { available: false, reason: 'no Vulkan loader (libvulkan.so.1) on this machine; WebGPU needs a GPU with its Vulkan driver (Debian: libvulkan1 + the vendor driver)' },
       cuda: process.platform === 'linux' || process.platform === 'win32' ? gpuLib('cuda') : { available: false, reason: `no CUDA provider on ${process.platform}` },
       tensorrt: process.platform === 'linux' || process.platform === 'win32' ? gpuLib('tensorrt') : { available: false, reason: `no TensorRT provider on ${process.platform}` },
     };
@@ -66,7 +78,7 @@ export class OnnxRuntime implements InferenceRuntime {
       session = await ort.InferenceSession.create(modelPath, sessionOptions);
     } catch (e) {
       const message = (e as Error).message;
-      if (provider !== 'cpu') throw new ProviderUnavailableError(provider, `session creation failed: ${message}`);
+      if (provider !== 'cpu') throw new ProviderUnavailableError(provider, `session creation failed: ${lastSentence(message)}`);
       throw new ModelLoadError(modelPath, message);
     }
     return new OnnxSession(session, provider);
@@ -84,4 +96,10 @@ function providerConfig(provider: ExecutionProvider, deviceId = 0): ort.Inferenc
     default:
       return 'cpu';
   }
+}
+
+/** ORT errors start with a source location and an assertion; the useful part is the end. */
+function lastSentence(message: string): string {
+  const parts = message.split(/(?<=[.!])\s+|\n/).map((p) => p.trim()).filter(Boolean);
+  return parts.slice(-1)[0] ?? message;
 }

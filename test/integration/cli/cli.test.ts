@@ -8,9 +8,9 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Client } from '../../../core/client/client.js';
 import { hashEmbedding } from '../../fixtures/executors/basic.js';
+import { assertOneErrorLine, clipflow, collect, quietEnv, serve, type Outcome } from '../../helpers/cli.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const MAIN = join(here, '../../../core/cli/main.js');
 const FIXTURES = join(here, '../../fixtures/executors/basic.js');
 const DIM = 6;
 
@@ -21,51 +21,6 @@ executors:
     uses: { jtype: HashEncoder, with: { dim: ${DIM} }, metas: { modules: [${JSON.stringify(FIXTURES)}] } }
 `;
 
-interface Outcome {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-const quietEnv = (extra: Record<string, string> = {}) => ({ ...process.env, CLIPFLOW_LOG_LEVEL: 'silent', ...extra });
-
-function collect(child: ChildProcess): { out: () => string; err: () => string; done: Promise<Outcome> } {
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-  const done = new Promise<Outcome>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
-  return { out: () => stdout, err: () => stderr, done };
-}
-
-/** Runs `clipflow ...args` to completion. */
-async function clipflow(args: string[], env = quietEnv(), timeoutMs = 30_000): Promise<Outcome> {
-  const child = spawn(process.execPath, [MAIN, ...args], { env });
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  try {
-    return await collect(child).done;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Starts `clipflow serve ...args` and waits for `count` listening lines. */
-async function serve(args: string[], count: number): Promise<{ child: ChildProcess; urls: string[]; done: Promise<Outcome> }> {
-  const child = spawn(process.execPath, [MAIN, 'serve', ...args], { env: quietEnv() });
-  const io = collect(child);
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const urls = [...io.out().matchAll(/^listening (\S+)$/gm)].map((m) => m[1]!);
-    if (urls.length >= count) return { child, urls, done: io.done };
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`serve did not start: stdout=${io.out()} stderr=${io.err()}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** A port nothing listens on (bound, then released). */
 async function deadPort(): Promise<number> {
   const server = createServer();
@@ -75,14 +30,6 @@ async function deadPort(): Promise<number> {
   return port;
 }
 
-function assertOneErrorLine(outcome: Outcome, pattern: RegExp): void {
-  assert.equal(outcome.code, 1, `exit code; stderr=${outcome.stderr}`);
-  const lines = outcome.stderr.trimEnd().split('\n');
-  assert.equal(lines.length, 1, `one stderr line, got: ${outcome.stderr}`);
-  assert.match(lines[0]!, /^clipflow: /);
-  assert.match(lines[0]!, pattern);
-  assert.doesNotMatch(outcome.stderr, /\n\s+at /, 'no stack trace');
-}
 
 describe('clipflow CLI', () => {
   let dir: string;

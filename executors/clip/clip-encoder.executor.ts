@@ -1,0 +1,147 @@
+import { Document } from '../../core/document/document.js';
+import type { DocumentArray } from '../../core/document/document-array.js';
+import { BadRequestError, FlowConfigError } from '../../core/errors.js';
+import { Executor, type ExecutorContext, type HandlerArgs } from '../../core/executor/executor.js';
+import { requests } from '../../core/executor/decorators.js';
+import { EXECUTION_PROVIDERS, inferenceRuntime, type ExecutionProvider } from '../../runtimes/index.js';
+import { ClipModel } from './clip-model.js';
+import { buildImageBatch } from './image-batch.js';
+import { DEFAULT_FETCH_POLICY, type FetchPolicy } from './image-fetch.js';
+import { rankMatches } from './rank.js';
+import { loadModelSpec } from './model-loader.js';
+
+/** Parameters clip-server's CLIPEncoder takes, plus clipflow's. */
+interface ClipEncoderArgs {
+  name?: string;
+  model_path?: string;
+  minibatch_size?: number;
+  num_worker_preprocess?: number;
+  access_paths?: string;
+  traversal_paths?: string;
+  runtime?: string;
+  device?: string;
+  dtype?: string;
+  intra_op_threads?: number;
+  max_image_pixels?: number;
+  fetch_timeout_ms?: number;
+  fetch_max_bytes?: number;
+  uri_allowlist?: string[];
+}
+
+/**
+ * Encodes text and images with a CLIP model (clip-server's `CLIPEncoder`), and
+ * ranks matches on `/rank`. It never touches onnxruntime: it gets an inference
+ * runtime and a model spec, and feeds the graphs through ClipModel.
+ */
+export class ClipEncoder extends Executor {
+  private readonly opts: Required<Pick<ClipEncoderArgs, 'minibatch_size' | 'access_paths' | 'max_image_pixels'>> & ClipEncoderArgs;
+  private readonly provider: ExecutionProvider;
+  private readonly fetchPolicy: FetchPolicy;
+  private model: ClipModel | undefined;
+
+  constructor(args: Record<string, unknown> = {}, context?: ExecutorContext) {
+    super(args, context);
+    const a = args as ClipEncoderArgs;
+    this.opts = {
+      ...a,
+      minibatch_size: positiveInt(a.minibatch_size ?? 32, 'minibatch_size'),
+      access_paths: a.access_paths ?? a.traversal_paths ?? '@r',
+      max_image_pixels: positiveInt(a.max_image_pixels ?? 100_000_000, 'max_image_pixels'),
+    };
+    this.provider = providerOf(a.runtime, a.device);
+    this.fetchPolicy = {
+      ...DEFAULT_FETCH_POLICY,
+      ...(a.fetch_timeout_ms ? { timeoutMs: positiveInt(a.fetch_timeout_ms, 'fetch_timeout_ms') } : {}),
+      ...(a.fetch_max_bytes ? { maxBytes: positiveInt(a.fetch_max_bytes, 'fetch_max_bytes') } : {}),
+      allow: a.uri_allowlist ?? [],
+    };
+  }
+
+  override async init(): Promise<void> {
+    const spec = await loadModelSpec({ name: this.opts.name, modelPath: this.opts.model_path, provider: this.provider, logger: this.logger });
+    const runtime = await inferenceRuntime();
+    this.model = await ClipModel.load(spec, runtime, {
+      provider: this.provider,
+      replicas: this.context?.replicas,
+      intraOpThreads: this.opts.intra_op_threads,
+    });
+    await this.model.warmUp();
+    this.logger?.info({ model: spec.name, layout: spec.layout, provider: this.model.provider, dir: spec.dir }, 'CLIP model ready');
+  }
+
+  override async close(): Promise<void> {
+    await this.model?.release();
+    this.model = undefined;
+  }
+
+  /** The model in use (for status reporting). */
+  get modelName(): string | undefined {
+    return this.model?.spec.name;
+  }
+
+  @requests(['/', '/encode', '/index', '/search', '/update'])
+  async encode({ docs, parameters, signal }: HandlerArgs): Promise<void> {
+    const paths = String(parameters.access_paths ?? parameters.traversal_paths ?? this.opts.access_paths);
+    await this.encodeDocs(docs.traverse(paths), docs, Boolean(parameters.drop_image_content), signal);
+  }
+
+  @requests('/rank')
+  async rank({ docs, parameters, signal }: HandlerArgs): Promise<void> {
+    await this.encodeDocs(docs.traverse('@r,m'), docs, Boolean(parameters.drop_image_content), signal);
+    for (const query of docs) rankMatches(query);
+  }
+
+  private async encodeDocs(targets: DocumentArray, root: DocumentArray, dropImageContent: boolean, signal?: AbortSignal): Promise<void> {
+    const model = this.model;
+    if (!model) throw new Error('ClipEncoder used before init()');
+    const position = new Map<Document, number>(root.map((d, i) => [d, i]));
+    const indexOf = (d: Document) => position.get(d) ?? targets.indexOf(d);
+    const texts: Document[] = [];
+    const images: Document[] = [];
+    for (const d of targets) {
+      if (d.text) texts.push(d);
+      else if ((d.blob && d.blob.byteLength) || d.tensor || d.uri) images.push(d);
+      else throw new BadRequestError(`document ${d.id} (index ${indexOf(d)}) has no text, blob, tensor or uri to encode`);
+    }
+    const size = this.opts.minibatch_size;
+    for (let i = 0; i < texts.length; i += size) {
+      const batch = texts.slice(i, i + size);
+      const vectors = await model.encodeTexts(batch.map((d) => d.text!));
+      batch.forEach((d, j) => (d.embedding = vectors[j]));
+    }
+    for (let i = 0; i < images.length; i += size) {
+      const batch = images.slice(i, i + size);
+      const pixels = await buildImageBatch(batch, indexOf, {
+        size: model.imageSize,
+        mean: model.spec.mean,
+        std: model.spec.std,
+        fetch: this.fetchPolicy,
+        maxPixels: this.opts.max_image_pixels,
+        signal,
+      });
+      const vectors = await model.encodeImages(pixels, batch.length);
+      batch.forEach((d, j) => {
+        d.embedding = vectors[j];
+        if (dropImageContent) {
+          delete d.blob;
+          delete d.tensor;
+        }
+      });
+    }
+  }
+}
+
+function positiveInt(v: unknown, key: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new FlowConfigError(`must be a positive integer, got ${JSON.stringify(v)}`, `uses.with.${key}`);
+  return n;
+}
+
+/** `runtime:` (ours) or clip-server's `device: cuda` -> an execution provider; unknown names fail. */
+function providerOf(runtime: string | undefined, device: string | undefined): ExecutionProvider {
+  const name = (runtime ?? (device?.startsWith('cuda') ? 'cuda' : 'cpu')).toLowerCase();
+  if (!(EXECUTION_PROVIDERS as readonly string[]).includes(name)) {
+    throw new FlowConfigError(`unknown runtime "${runtime}"; known runtimes: ${EXECUTION_PROVIDERS.join(', ')}`, 'uses.with.runtime');
+  }
+  return name as ExecutionProvider;
+}

@@ -1,0 +1,133 @@
+import type { ExecutionProvider, InferenceRuntime, InferenceSession, TensorSpec } from '../../runtimes/index.js';
+import type { ModelSpec } from './models/model-dir.js';
+import { ClipTokenizer } from './tokenizer/clip-tokenizer.js';
+
+export interface ClipModelOptions {
+  provider: ExecutionProvider;
+  /** In-process copies sharing the machine; divides the default thread count. */
+  replicas?: number;
+  intraOpThreads?: number;
+}
+
+/** Output names the two layouts use for the embeddings, in order of preference. */
+const TEXT_OUTPUTS = ['text_embeds', 'output', 'embeddings', 'sentence_embedding'];
+const VISION_OUTPUTS = ['image_embeds', 'output', 'embeddings'];
+
+/** The embedding output: the manifest's name, a known name, else the only 2-D output. */
+function pickOutput(session: InferenceSession, preferred: string | undefined, known: string[], which: string): string {
+  const names = session.outputs.map((o) => o.name);
+  if (preferred && names.includes(preferred)) return preferred;
+  const hit = known.find((k) => names.includes(k));
+  if (hit) return hit;
+  const twoD = session.outputs.filter((o) => o.shape.length === 2);
+  if (twoD.length === 1) return twoD[0]!.name;
+  throw new Error(`cannot tell which ${which} output holds the embeddings; outputs: ${names.join(', ')}`);
+}
+
+function input(session: InferenceSession, name: string): TensorSpec | undefined {
+  return session.inputs.find((i) => i.name === name);
+}
+
+/**
+ * A CLIP model on an inference runtime: the text and vision graphs plus the
+ * tokenizer, fed exactly as each graph declares (names, int32 vs int64, fixed or
+ * dynamic sequence axis, float16) — the dtype conversion itself is the runtime's.
+ */
+export class ClipModel {
+  private constructor(
+    readonly spec: ModelSpec,
+    readonly tokenizer: ClipTokenizer,
+    private readonly text: InferenceSession,
+    private readonly vision: InferenceSession,
+    private readonly textOutput: string,
+    private readonly visionOutput: string,
+    /** Sequence length the text graph needs; undefined when its axis is dynamic. */
+    readonly fixedTextLength: number | undefined,
+  ) {}
+
+  static async load(spec: ModelSpec, runtime: InferenceRuntime, options: ClipModelOptions): Promise<ClipModel> {
+    const sessionOptions = { provider: options.provider, replicas: options.replicas, intraOpThreads: options.intraOpThreads };
+    const [text, vision] = await Promise.all([runtime.load(spec.textualPath, sessionOptions), runtime.load(spec.visualPath, sessionOptions)]);
+    try {
+      const tokenizer = spec.tokenizer.path ? await ClipTokenizer.fromModelDir(spec.dir) : await ClipTokenizer.fromBpeGz();
+      const ids = input(text, 'input_ids') ?? text.inputs[0];
+      if (!ids) throw new Error(`${spec.textualPath} declares no inputs`);
+      const seq = ids.shape[1];
+      const fixed = typeof seq === 'number' && seq > 0 ? seq : undefined;
+      return new ClipModel(
+        spec,
+        tokenizer,
+        text,
+        vision,
+        pickOutput(text, spec.outputs?.text, TEXT_OUTPUTS, 'text'),
+        pickOutput(vision, spec.outputs?.vision, VISION_OUTPUTS, 'vision'),
+        fixed,
+      );
+    } catch (e) {
+      await Promise.allSettled([text.release(), vision.release()]);
+      throw e;
+    }
+  }
+
+  get provider(): ExecutionProvider {
+    return this.text.provider;
+  }
+
+  get imageSize(): number {
+    return this.spec.imageSize;
+  }
+
+  /** Name of the text graph's id input (clip-server and HF both use `input_ids`). */
+  private get idsName(): string {
+    return input(this.text, 'input_ids')?.name ?? this.text.inputs[0]!.name;
+  }
+
+  /**
+   * Embeds texts in one run. Graphs with a dynamic sequence axis get the batch
+   * padded only to its longest text: EOT pooling and the causal mask make the
+   * result identical to padding to 77.
+   */
+  async encodeTexts(texts: string[]): Promise<Float32Array[]> {
+    if (texts.length === 0) return [];
+    const context = this.spec.contextLength;
+    const batch = this.tokenizer.tokenize(texts, context);
+    const length = this.fixedTextLength ?? Math.max(...batch.lengths);
+    const n = texts.length;
+    const ids = new Int32Array(n * length);
+    const mask = new Int32Array(n * length);
+    for (let r = 0; r < n; r++) {
+      const row = batch.ids.subarray(r * context, r * context + length);
+      ids.set(row, r * length);
+      mask.fill(1, r * length, r * length + batch.lengths[r]!);
+    }
+    const feeds: Record<string, { data: Int32Array; dims: number[] }> = { [this.idsName]: { data: ids, dims: [n, length] } };
+    if (input(this.text, 'attention_mask')) feeds.attention_mask = { data: mask, dims: [n, length] };
+    const out = await this.text.run(feeds, [this.textOutput]);
+    return splitRows(out[this.textOutput]!);
+  }
+
+  /** Embeds a preprocessed batch `[n, 3, S, S]` (normalised float32, CHW). */
+  async encodeImages(pixels: Float32Array, n: number): Promise<Float32Array[]> {
+    if (n === 0) return [];
+    const s = this.imageSize;
+    const name = input(this.vision, 'pixel_values')?.name ?? this.vision.inputs[0]!.name;
+    const out = await this.vision.run({ [name]: { data: pixels, dims: [n, 3, s, s] } }, [this.visionOutput]);
+    return splitRows(out[this.visionOutput]!);
+  }
+
+  /** One tiny run of each graph, so the first real request doesn't pay for lazy initialisation. */
+  async warmUp(): Promise<void> {
+    await this.encodeTexts(['warm up']);
+    await this.encodeImages(new Float32Array(3 * this.imageSize * this.imageSize), 1);
+  }
+
+  async release(): Promise<void> {
+    await Promise.allSettled([this.text.release(), this.vision.release()]);
+  }
+}
+
+/** `[n, D]` -> n row copies (copies, so callers may keep one row without pinning the batch). */
+function splitRows(t: { data: Float32Array; dims: number[] }): Float32Array[] {
+  const [n, d] = [t.dims[0]!, t.dims[t.dims.length - 1]!];
+  return Array.from({ length: n }, (_, i) => t.data.slice(i * d, (i + 1) * d));
+}

@@ -1,0 +1,108 @@
+// Every execution provider passes one contract. Providers this machine cannot run
+// are skipped with the probe's own reason; cpu always runs.
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { EXECUTION_PROVIDERS, inferenceRuntime, ModelLoadError, ProviderUnavailableError, type InferenceSession } from '../../runtimes/index.js';
+import { generateClipModel } from '../../tools/clip-model/generate.js';
+import { getPreset } from '../../tools/clip-model/presets.js';
+import { tinyModelDir } from '../helpers/tiny-model.js';
+
+const runtime = await inferenceRuntime();
+const probe = await runtime.probe();
+
+function ids(n: number, length: number): Int32Array {
+  const out = new Int32Array(n * length);
+  for (let r = 0; r < n; r++) {
+    out.set([49406, 320 + r, 1125, 49407], r * length);
+  }
+  return out;
+}
+
+async function runText(session: InferenceSession, n: number, length: number) {
+  const feeds = { input_ids: { data: ids(n, length), dims: [n, length] }, attention_mask: { data: new Int32Array(n * length).fill(1), dims: [n, length] } };
+  return session.run(feeds);
+}
+
+for (const provider of EXECUTION_PROVIDERS) {
+  const status = probe[provider];
+  // GPU providers that this installation lacks are skipped with the probe's reason.
+  const skip = provider !== 'cpu' && !status.available ? `${provider}: ${status.reason}` : false;
+  describe(`runtime contract: onnx/${provider}`, { skip }, () => {
+    const options = { provider, intraOpThreads: 1 };
+
+    it('loads both layouts, reports specs and the provider that really runs, or refuses clearly', async () => {
+      for (const [dir, file, idsType] of [
+        [tinyModelDir('clip-server'), 'textual.onnx', 'int32'],
+        [tinyModelDir('hf'), 'onnx/text_model.onnx', 'int64'],
+      ] as const) {
+        let session: InferenceSession;
+        try {
+          session = await runtime.load(join(dir, file), options);
+        } catch (e) {
+          // A provider that is installed but cannot start here (e.g. WebGPU without an adapter)
+          // must say so at load time: never a silent fallback to the CPU.
+          assert.ok(e instanceof ProviderUnavailableError, `expected ProviderUnavailableError, got ${String(e)}`);
+          assert.match((e as Error).message, new RegExp(`runtime "${provider}" is not available`));
+          return;
+        }
+        try {
+          assert.equal(session.provider, provider);
+          assert.equal(session.inputs.find((i) => i.name === 'input_ids')?.type, idsType);
+          const out = await runText(session, 3, 77);
+          const [first] = Object.values(out);
+          assert.equal(first!.dims[0], 3);
+          assert.ok(first!.data instanceof Float32Array && first!.data.every(Number.isFinite));
+        } finally {
+          await session.release();
+        }
+      }
+    });
+
+    it('feeds int64 graphs from int32 ids and float16 graphs from float32 pixels', async () => {
+      if (provider !== 'cpu') return; // fp16 CPU kernels are what the tiny fp16 model exercises
+      const dir = mkdtempSync(join(tmpdir(), 'clipflow-fp16-'));
+      generateClipModel({ preset: getPreset('tiny'), layout: 'clip-server', outDir: dir, seed: 7, precision: 'fp16', bundle: false });
+      const fp16 = await runtime.load(join(dir, 'visual.onnx'), options);
+      const fp32 = await runtime.load(join(tinyModelDir('clip-server'), 'visual.onnx'), options);
+      try {
+        assert.equal(fp16.inputs[0]!.type, 'float16');
+        const pixels = Float32Array.from({ length: 2 * 3 * 32 * 32 }, (_, i) => Math.sin(i) * 0.5);
+        const a = Object.values(await fp16.run({ pixel_values: { data: pixels, dims: [2, 3, 32, 32] } }))[0]!;
+        const b = Object.values(await fp32.run({ pixel_values: { data: pixels, dims: [2, 3, 32, 32] } }))[0]!;
+        assert.ok(a.data instanceof Float32Array, 'float16 outputs come back as float32');
+        let dot = 0, na = 0, nb = 0;
+        for (let i = 0; i < a.data.length; i++) (dot += a.data[i]! * b.data[i]!), (na += a.data[i]! ** 2), (nb += b.data[i]! ** 2);
+        assert.ok(dot / Math.sqrt(na * nb) > 0.999, 'fp16 and fp32 graphs of the same seed agree');
+      } finally {
+        await Promise.all([fp16.release(), fp32.release()]);
+      }
+    });
+
+    it('a missing model file is a clear load error', async () => {
+      await assert.rejects(runtime.load('/nonexistent/model.onnx', options), (e: Error) => {
+        assert.ok(e instanceof ModelLoadError || e instanceof ProviderUnavailableError);
+        return true;
+      });
+    });
+  });
+}
+
+describe('runtime probe', () => {
+  it('reports cpu available and a reason for every unavailable provider', () => {
+    assert.equal(probe.cpu.available, true);
+    for (const p of EXECUTION_PROVIDERS) if (!probe[p].available) assert.ok(probe[p].reason && probe[p].reason!.length > 10, p);
+  });
+
+  it('refuses an unavailable provider at load with how to get it', async (t) => {
+    const missing = EXECUTION_PROVIDERS.find((p) => !probe[p].available);
+    if (!missing) return t.diagnostic('every provider is installed here');
+    await assert.rejects(runtime.load(join(tinyModelDir('clip-server'), 'textual.onnx'), { provider: missing }), (e: Error) => {
+      assert.ok(e instanceof ProviderUnavailableError);
+      assert.match(e.message, /not available/);
+      return true;
+    });
+  });
+});
