@@ -6,7 +6,7 @@ export { Document, newDocumentId, type DocumentInit, type NamedScore } from './c
 export { DocumentArray, parseAccessPaths } from './core/document/document-array.js';
 export { NdArray, type TypedArray } from './core/document/ndarray.js';
 export { Executor, type ExecutorContext, type ExecutorClass, type HandlerArgs, type HandlerResult } from './core/executor/executor.js';
-export { requests, DEFAULT_ENDPOINT } from './core/executor/decorators.js';
+export { requests, dynamicBatching, DEFAULT_ENDPOINT, type DynamicBatchingOptions } from './core/executor/decorators.js';
 export { ExecutorRegistry } from './core/executor/registry.js';
 export {
   ClipflowError, BadRequestError, NotFoundError, UnauthenticatedError, PayloadTooLargeError,

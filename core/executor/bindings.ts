@@ -10,7 +10,10 @@ export type Handler = (args: HandlerArgs) => HandlerResult | Promise<HandlerResu
  * also how plain JS classes without decorators are bound).
  */
 export class HandlerTable {
-  private constructor(private readonly table: Map<string, Handler>) {}
+  private constructor(
+    private readonly table: Map<string, Handler>,
+    private readonly methods: Map<string, string>,
+  ) {}
 
   static build(instance: object, yamlRequests: Record<string, string> | undefined, path: string): HandlerTable {
     const names = decoratedBindings(instance.constructor);
@@ -27,12 +30,17 @@ export class HandlerTable {
       }
       table.set(endpoint, (fn as Handler).bind(instance));
     }
-    return new HandlerTable(table);
+    return new HandlerTable(table, names);
   }
 
   /** The handler for an endpoint: exact match, else the default handler, else none (skip). */
   lookup(endpoint: string): Handler | undefined {
     return this.table.get(endpoint) ?? this.table.get(DEFAULT_ENDPOINT);
+  }
+
+  /** The method name serving an endpoint (exact, else default), for per-method settings. */
+  methodFor(endpoint: string): string | undefined {
+    return this.methods.get(endpoint) ?? this.methods.get(DEFAULT_ENDPOINT);
   }
 
   /** Endpoints with an explicit binding (the default one shows as `/default`). */

@@ -28,11 +28,6 @@ function endpointsOf(spec: RequestsSpec): string[] {
   return list.map((e) => (e.startsWith('/') ? e : `/${e}`));
 }
 
-function record(bag: Record<PropertyKey, unknown>, endpoints: string[], method: string): void {
-  const existing = Object.prototype.hasOwnProperty.call(bag, KEY) ? (bag[KEY] as Array<[string, string]>) : [];
-  bag[KEY] = [...existing, ...endpoints.map((e) => [e, method] as [string, string])];
-}
-
 /**
  * Binds a method to one or more endpoints (`@requests('/upper')`,
  * `@requests(['/a', '/b'])`, `@requests({ on: '/a' })`); bare `@requests()` binds
@@ -41,39 +36,91 @@ function record(bag: Record<PropertyKey, unknown>, endpoints: string[], method: 
  */
 export function requests(spec?: RequestsSpec) {
   const endpoints = endpointsOf(spec);
-  return function (target: unknown, key: unknown, descriptor?: unknown): void {
-    if (key && typeof key === 'object' && 'kind' in key) {
-      // Standard decorators: (method, context). Metadata lands on the class's Symbol.metadata.
-      const ctx = key as { kind: string; name: string | symbol; static?: boolean; private?: boolean; metadata?: Record<PropertyKey, unknown> };
-      if (ctx.kind !== 'method') throw new TypeError('@requests decorates methods only');
-      if (ctx.static || ctx.private) throw new TypeError(`@requests decorates public instance methods only, not ${String(ctx.name)}`);
-      if (!ctx.metadata) throw new TypeError('@requests needs decorator metadata support (TypeScript >= 5.2)');
-      record(ctx.metadata, endpoints, String(ctx.name));
-      return;
-    }
-    // Legacy decorators: (prototype, name, descriptor).
-    void descriptor;
-    // On a static method the target is the class itself; the binding would silently vanish.
-    if (typeof target === 'function') throw new TypeError(`@requests decorates instance methods only, not static ${String(key)}`);
-    const proto = target as object;
-    const list: Array<[string, string]> = Reflect.getOwnMetadata(KEY, proto) ?? [];
-    Reflect.defineMetadata(KEY, [...list, ...endpoints.map((e) => [e, String(key)] as [string, string])], proto);
-  };
+  return methodDecorator('@requests', KEY, (method) => endpoints.map((e) => [e, method] as [string, string]));
 }
 
 /** Every `@requests` binding of a class, base classes first so subclasses override. */
 export function decoratedBindings(cls: Function): EndpointBindings {
+  return new Map(collectMethodMetadata<[string, string]>(cls, KEY));
+}
+
+/** Jina's dynamic batching settings for one handler. */
+export interface DynamicBatchingOptions {
+  /** Documents per batch the handler prefers. */
+  preferredBatchSize: number;
+  /**
+   * Milliseconds to wait for the batch to fill. 0 (our default) dispatches as soon
+   * as a replica is free: no added latency when idle, full batches under load.
+   */
+  timeout?: number;
+  /**
+   * A method run per request BEFORE it joins a batch (same arguments as a
+   * handler). Slow per-request work (e.g. fetching remote inputs) done here only
+   * delays its own request, never the batch it would have joined.
+   */
+  prepare?: string;
+}
+
+const BATCHING_KEY = Symbol.for('clipflow:dynamic-batching');
+
+/**
+ * Merges concurrent requests to this handler into larger batches (Jina's
+ * `@dynamic_batching`). flow.yml's `uses_dynamic_batching` overrides it per endpoint.
+ */
+export function dynamicBatching(options: DynamicBatchingOptions) {
+  if (!Number.isInteger(options.preferredBatchSize) || options.preferredBatchSize < 1) {
+    throw new TypeError('@dynamicBatching: preferredBatchSize must be a positive integer');
+  }
+  const value: BatchingSettings = { preferredBatchSize: options.preferredBatchSize, timeout: options.timeout ?? 0, prepare: options.prepare };
+  return methodDecorator('@dynamicBatching', BATCHING_KEY, (method) => [[method, value] as [string, BatchingSettings]]);
+}
+
+export type BatchingSettings = Required<Omit<DynamicBatchingOptions, 'prepare'>> & { prepare?: string };
+
+/** method name -> batching options recorded by `@dynamicBatching` (subclasses override). */
+export function decoratedBatching(cls: Function): Map<string, BatchingSettings> {
+  return new Map(collectMethodMetadata<[string, BatchingSettings]>(cls, BATCHING_KEY));
+}
+
+type Entry = [string, unknown];
+
+/**
+ * A method decorator that only records entries under `key`, working with both
+ * TypeScript's legacy decorators (metadata on the prototype) and standard TC39
+ * decorators (metadata on the class's Symbol.metadata).
+ */
+function methodDecorator<E extends Entry>(label: string, key: symbol, entries: (method: string) => E[]) {
+  return function (target: unknown, name: unknown, descriptor?: unknown): void {
+    if (name && typeof name === 'object' && 'kind' in name) {
+      const ctx = name as { kind: string; name: string | symbol; static?: boolean; private?: boolean; metadata?: Record<PropertyKey, unknown> };
+      if (ctx.kind !== 'method') throw new TypeError(`${label} decorates methods only`);
+      if (ctx.static || ctx.private) throw new TypeError(`${label} decorates public instance methods only, not ${String(ctx.name)}`);
+      if (!ctx.metadata) throw new TypeError(`${label} needs decorator metadata support (TypeScript >= 5.2)`);
+      const bag = ctx.metadata;
+      const existing = Object.prototype.hasOwnProperty.call(bag, key) ? (bag[key] as E[]) : [];
+      bag[key] = [...existing, ...entries(String(ctx.name))];
+      return;
+    }
+    void descriptor;
+    // On a static method the target is the class itself; the binding would silently vanish.
+    if (typeof target === 'function') throw new TypeError(`${label} decorates instance methods only, not static ${String(name)}`);
+    const proto = target as object;
+    const list: E[] = Reflect.getOwnMetadata(key, proto) ?? [];
+    Reflect.defineMetadata(key, [...list, ...entries(String(name))], proto);
+  };
+}
+
+/** All entries recorded under `key` along the class chain, base classes first. */
+function collectMethodMetadata<E extends Entry>(cls: Function, key: symbol): E[] {
   const chain: Function[] = [];
   for (let c: unknown = cls; typeof c === 'function' && c !== Function.prototype; c = Object.getPrototypeOf(c)) chain.unshift(c as Function);
-  const out: EndpointBindings = new Map();
+  const out: E[] = [];
   for (const c of chain) {
-    const legacy: Array<[string, string]> = (c.prototype && Reflect.getOwnMetadata(KEY, c.prototype)) ?? [];
-    const standard: Array<[string, string]> = [];
+    out.push(...((c.prototype && (Reflect.getOwnMetadata(key, c.prototype) as E[])) ?? []));
     for (const sym of metadataKeys()) {
       const meta = Object.prototype.hasOwnProperty.call(c, sym) ? (c as unknown as Record<symbol, Record<PropertyKey, unknown> | null>)[sym] : undefined;
-      if (meta && Object.prototype.hasOwnProperty.call(meta, KEY)) standard.push(...(meta[KEY] as Array<[string, string]>));
+      if (meta && Object.prototype.hasOwnProperty.call(meta, key)) out.push(...(meta[key] as E[]));
     }
-    for (const [e, m] of [...legacy, ...standard]) out.set(e, m);
   }
   return out;
 }

@@ -7,6 +7,8 @@ import { HandlerTable, type Handler } from '../executor/bindings.js';
 import type { ExecutorClass, ExecutorContext, HandlerResult } from '../executor/executor.js';
 import type { ExecutorRegistry } from '../executor/registry.js';
 import type { ExecutorConfig } from './config.js';
+import { BatchQueue } from './batch-queue.js';
+import { decoratedBatching } from '../executor/decorators.js';
 
 interface Replica {
   id: number;
@@ -29,6 +31,7 @@ export interface NodeOutput {
 export class ExecutorNode {
   private readonly replicas: Replica[] = [];
   private cursor = 0;
+  private readonly batchers = new Map<string, BatchQueue | undefined>();
 
   constructor(
     readonly config: ExecutorConfig,
@@ -76,8 +79,49 @@ export class ExecutorNode {
     return this.replicas[0]?.handlers.endpoints() ?? [];
   }
 
-  /** Runs the endpoint's handler on the least busy replica; exceptions come back as ExecutorError. */
-  async call(endpoint: string, docs: DocumentArray, parameters: Record<string, unknown>, signal: AbortSignal | undefined, docsMatrix?: DocumentArray[]): Promise<NodeOutput> {
+  /**
+   * Runs the endpoint's handler, through the endpoint's batch queue when dynamic
+   * batching applies; exceptions come back as ExecutorError.
+   */
+  call(endpoint: string, docs: DocumentArray, parameters: Record<string, unknown>, signal: AbortSignal | undefined, docsMatrix?: DocumentArray[]): Promise<NodeOutput> {
+    const batcher = docsMatrix ? undefined : this.batcherFor(endpoint);
+    if (!batcher) return this.invoke(endpoint, docs, parameters, signal, docsMatrix);
+    return this.prepare(endpoint, docs, parameters, signal).then(() => batcher.submit(docs, parameters, signal));
+  }
+
+  /** Runs the handler's `@dynamicBatching({ prepare })` step for one request, if it has one. */
+  private async prepare(endpoint: string, docs: DocumentArray, parameters: Record<string, unknown>, signal: AbortSignal | undefined): Promise<void> {
+    const replica = this.replicas[0]!;
+    const method = replica.handlers.methodFor(endpoint);
+    const name = method ? decoratedBatching(replica.instance.constructor).get(method)?.prepare : undefined;
+    const fn = name ? (replica.instance as Record<string, unknown>)[name] : undefined;
+    if (typeof fn !== 'function') return;
+    try {
+      await (fn as Handler).call(replica.instance, { docs, parameters, endpoint, signal });
+    } catch (e) {
+      throw new ExecutorError(this.name, e);
+    }
+  }
+
+  /**
+   * The batch queue of an endpoint, when flow.yml's `uses_dynamic_batching` or the
+   * handler's `@dynamicBatching` asks for one (flow.yml wins).
+   */
+  private batcherFor(endpoint: string): BatchQueue | undefined {
+    if (this.batchers.has(endpoint)) return this.batchers.get(endpoint);
+    const replica = this.replicas[0];
+    const method = replica?.handlers.methodFor(endpoint);
+    const config =
+      this.config.uses.dynamicBatching?.[endpoint] ?? (replica && method ? decoratedBatching(replica.instance.constructor).get(method) : undefined);
+    const queue = config
+      ? new BatchQueue(config, this.replicas.length, (d, p, s) => this.invoke(endpoint, d, p, s))
+      : undefined;
+    this.batchers.set(endpoint, queue);
+    return queue;
+  }
+
+  /** Runs the endpoint's handler on the least busy replica. */
+  private async invoke(endpoint: string, docs: DocumentArray, parameters: Record<string, unknown>, signal: AbortSignal | undefined, docsMatrix?: DocumentArray[]): Promise<NodeOutput> {
     const replica = this.pick();
     const handler = replica.handlers.lookup(endpoint) as Handler;
     replica.outstanding++;

@@ -2,10 +2,10 @@ import { Document } from '../../core/document/document.js';
 import type { DocumentArray } from '../../core/document/document-array.js';
 import { BadRequestError, FlowConfigError } from '../../core/errors.js';
 import { Executor, type ExecutorContext, type HandlerArgs } from '../../core/executor/executor.js';
-import { requests } from '../../core/executor/decorators.js';
+import { dynamicBatching, requests } from '../../core/executor/decorators.js';
 import { EXECUTION_PROVIDERS, inferenceRuntime, type ExecutionProvider } from '../../runtimes/index.js';
 import { ClipModel } from './clip-model.js';
-import { buildImageBatch } from './image-batch.js';
+import { buildImageBatch, prefetchRemoteImages } from './image-batch.js';
 import { DEFAULT_FETCH_POLICY, type FetchPolicy } from './image-fetch.js';
 import { rankMatches } from './rank.js';
 import { loadModelSpec } from './model-loader.js';
@@ -80,9 +80,19 @@ export class ClipEncoder extends Executor {
   }
 
   @requests(['/', '/encode', '/index', '/search', '/update'])
+  @dynamicBatching({ preferredBatchSize: 64, timeout: 0, prepare: 'prefetch' })
   async encode({ docs, parameters, signal }: HandlerArgs): Promise<void> {
-    const paths = String(parameters.access_paths ?? parameters.traversal_paths ?? this.opts.access_paths);
-    await this.encodeDocs(docs.traverse(paths), docs, Boolean(parameters.drop_image_content), signal);
+    await this.encodeDocs(docs.traverse(this.accessPaths(parameters)), docs, Boolean(parameters.drop_image_content), signal);
+  }
+
+  /** Per request, before batching: remote image URIs are fetched here, not inside a shared batch. */
+  async prefetch({ docs, parameters, signal }: HandlerArgs): Promise<void> {
+    const position = new Map<Document, number>(docs.map((d, i) => [d, i]));
+    await prefetchRemoteImages(docs.traverse(this.accessPaths(parameters)), (d) => position.get(d) ?? -1, this.fetchPolicy, signal);
+  }
+
+  private accessPaths(parameters: Record<string, unknown>): string {
+    return String(parameters.access_paths ?? parameters.traversal_paths ?? this.opts.access_paths);
   }
 
   @requests('/rank')
@@ -104,30 +114,46 @@ export class ClipEncoder extends Executor {
       else throw new BadRequestError(`document ${d.id} (index ${indexOf(d)}) has no text, blob, tensor or uri to encode`);
     }
     const size = this.opts.minibatch_size;
-    for (let i = 0; i < texts.length; i += size) {
-      const batch = texts.slice(i, i + size);
-      const vectors = await model.encodeTexts(batch.map((d) => d.text!));
-      batch.forEach((d, j) => (d.embedding = vectors[j]));
+    if (texts.length) {
+      const vectors = await model.encodeTexts(texts.map((d) => d.text!), size);
+      texts.forEach((d, j) => (d.embedding = vectors[j]));
     }
-    for (let i = 0; i < images.length; i += size) {
-      const batch = images.slice(i, i + size);
-      const pixels = await buildImageBatch(batch, indexOf, {
-        size: model.imageSize,
-        mean: model.spec.mean,
-        std: model.spec.std,
-        fetch: this.fetchPolicy,
-        maxPixels: this.opts.max_image_pixels,
-        signal,
-      });
-      const vectors = await model.encodeImages(pixels, batch.length);
-      batch.forEach((d, j) => {
-        d.embedding = vectors[j];
-        if (dropImageContent) {
-          delete d.blob;
-          delete d.tensor;
-        }
-      });
+    const batches: Document[][] = [];
+    for (let i = 0; i < images.length; i += size) batches.push(images.slice(i, i + size));
+    const options = { size: model.imageSize, mean: model.spec.mean, std: model.spec.std, fetch: this.fetchPolicy, maxPixels: this.opts.max_image_pixels, signal };
+    // Pipelined: the next minibatch is fetched, decoded and preprocessed while the model runs this one.
+    await pipeline(
+      batches,
+      (batch) => buildImageBatch(batch, indexOf, options),
+      async (batch, pixels) => {
+        const vectors = await model.encodeImages(pixels, batch.length);
+        batch.forEach((d, j) => {
+          d.embedding = vectors[j];
+          if (dropImageContent) {
+            delete d.blob;
+            delete d.tensor;
+          }
+        });
+      },
+    );
+  }
+}
+
+/**
+ * Runs `prepare` for item i+1 while `consume` works on item i. A failed prepare
+ * surfaces when its turn comes (never as an unhandled rejection).
+ */
+export async function pipeline<T, P>(items: T[], prepare: (item: T) => Promise<P>, consume: (item: T, prepared: P) => Promise<void>): Promise<void> {
+  const settle = (p: Promise<P>) => p.then((value) => ({ value }), (error: unknown) => ({ error }));
+  let next = items.length ? settle(prepare(items[0]!)) : undefined;
+  for (let i = 0; i < items.length; i++) {
+    const current = await next!;
+    next = i + 1 < items.length ? settle(prepare(items[i + 1]!)) : undefined;
+    if ('error' in current) {
+      await next; // let the prefetch finish before failing
+      throw current.error;
     }
+    await consume(items[i]!, current.value);
   }
 }
 

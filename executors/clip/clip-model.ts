@@ -83,23 +83,37 @@ export class ClipModel {
   }
 
   /**
-   * Embeds texts in one run. Graphs with a dynamic sequence axis get the batch
-   * padded only to its longest text: EOT pooling and the causal mask make the
-   * result identical to padding to 77.
+   * Embeds texts in minibatches of at most `minibatchSize`. Graphs with a dynamic
+   * sequence axis get each minibatch padded only to its longest text (EOT pooling
+   * and the causal mask make the result identical to padding to 77), and the texts
+   * are grouped by length first so minibatches waste little padding. Results come
+   * back in input order.
    */
-  async encodeTexts(texts: string[]): Promise<Float32Array[]> {
+  async encodeTexts(texts: string[], minibatchSize = texts.length): Promise<Float32Array[]> {
     if (texts.length === 0) return [];
     const context = this.spec.contextLength;
     const batch = this.tokenizer.tokenize(texts, context);
-    const length = this.fixedTextLength ?? Math.max(...batch.lengths);
-    const n = texts.length;
+    const order = texts.map((_, i) => i);
+    if (this.fixedTextLength === undefined) order.sort((a, b) => batch.lengths[a]! - batch.lengths[b]!);
+    const out = new Array<Float32Array>(texts.length);
+    for (let start = 0; start < order.length; start += minibatchSize) {
+      const rows = order.slice(start, start + minibatchSize);
+      const vectors = await this.runText(batch.ids, batch.lengths, rows, context);
+      rows.forEach((r, j) => (out[r] = vectors[j]!));
+    }
+    return out;
+  }
+
+  /** One text-graph run over the given rows of a tokenized batch. */
+  private async runText(allIds: Int32Array, lengths: Int32Array, rows: number[], context: number): Promise<Float32Array[]> {
+    const length = this.fixedTextLength ?? Math.max(...rows.map((r) => lengths[r]!));
+    const n = rows.length;
     const ids = new Int32Array(n * length);
     const mask = new Int32Array(n * length);
-    for (let r = 0; r < n; r++) {
-      const row = batch.ids.subarray(r * context, r * context + length);
-      ids.set(row, r * length);
-      mask.fill(1, r * length, r * length + batch.lengths[r]!);
-    }
+    rows.forEach((r, i) => {
+      ids.set(allIds.subarray(r * context, r * context + Math.min(length, context)), i * length);
+      mask.fill(1, i * length, i * length + lengths[r]!);
+    });
     const feeds: Record<string, { data: Int32Array; dims: number[] }> = { [this.idsName]: { data: ids, dims: [n, length] } };
     if (input(this.text, 'attention_mask')) feeds.attention_mask = { data: mask, dims: [n, length] };
     const out = await this.text.run(feeds, [this.textOutput]);

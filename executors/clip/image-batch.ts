@@ -14,10 +14,36 @@ export interface ImageBatchOptions {
   signal?: AbortSignal;
 }
 
+/** Remote images fetched ahead of batching (see prefetchRemoteImages), by document. */
+const prefetched = new WeakMap<Document, Uint8Array>();
+
+function isRemote(doc: Document): boolean {
+  return !doc.text && !(doc.blob && doc.blob.byteLength) && !doc.tensor && /^https?:\/\//i.test(doc.uri ?? '');
+}
+
+/**
+ * Fetches the http(s) images of one request before it joins a batch, so a slow or
+ * failing remote server only ever delays or fails its own request.
+ */
+export async function prefetchRemoteImages(docs: Iterable<Document>, indexOf: (d: Document) => number, policy: FetchPolicy, signal?: AbortSignal): Promise<void> {
+  await Promise.all(
+    [...docs].filter(isRemote).map(async (doc) => {
+      try {
+        prefetched.set(doc, await fetchImage(doc.uri!, policy, signal));
+      } catch (e) {
+        if (!(e instanceof ClipflowError) || e.code !== 'INVALID_ARGUMENT') throw e;
+        throw new BadRequestError(`document ${doc.id} (index ${indexOf(doc)}): cannot use its image: ${errorMessage(e)}`, { cause: e });
+      }
+    }),
+  );
+}
+
 /** A doc's image as bytes, a data: URI string or a tensor; remote URIs fetched under the policy. */
 async function imageSource(doc: Document, options: ImageBatchOptions): Promise<Uint8Array | string | NdArray> {
   if (doc.blob && doc.blob.byteLength > 0) return doc.blob;
   if (doc.tensor) return doc.tensor;
+  const early = prefetched.get(doc);
+  if (early) return early;
   const uri = doc.uri ?? '';
   if (uri.startsWith('data:')) return uri;
   if (/^https?:\/\//i.test(uri)) return fetchImage(uri, options.fetch, options.signal);
