@@ -28,7 +28,7 @@ export interface HostTensor {
 
 export interface SessionOptions {
   provider: ExecutionProvider;
-  /** Threads for one operator; default: available cores / `replicas`. */
+  /** Threads for one operator; default: physical cores / `replicas`. */
   intraOpThreads?: number;
   interOpThreads?: number;
   /** How many sessions share the machine (replicas); divides the default thread count. */

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { packagePath } from '../config/paths.js';
+import { physicalCores } from '../config/cpu.js';
 import { registerEncodeCommand } from './encode.command.js';
 import { registerPingCommand } from './ping.command.js';
 import { registerServeCommand } from './serve.command.js';
@@ -43,6 +44,9 @@ export function failureLine(e: unknown): string {
 }
 
 async function main(argv: string[]): Promise<void> {
+  // libuv's pool carries image decodes, file reads and DNS; size it to the machine
+  // before anything uses it (the default of 4 starves decoding on big hosts).
+  process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, physicalCores()));
   try {
     await buildProgram().parseAsync(argv);
   } catch (e) {

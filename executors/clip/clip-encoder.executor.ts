@@ -2,6 +2,7 @@ import { Document } from '../../core/document/document.js';
 import type { DocumentArray } from '../../core/document/document-array.js';
 import { BadRequestError, FlowConfigError } from '../../core/errors.js';
 import { Executor, type ExecutorContext, type HandlerArgs } from '../../core/executor/executor.js';
+import { physicalCores } from '../../core/config/cpu.js';
 import { dynamicBatching, requests } from '../../core/executor/decorators.js';
 import { EXECUTION_PROVIDERS, inferenceRuntime, type ExecutionProvider } from '../../runtimes/index.js';
 import { ClipModel } from './clip-model.js';
@@ -22,6 +23,7 @@ interface ClipEncoderArgs {
   device?: string;
   dtype?: string;
   intra_op_threads?: number;
+  inter_op_threads?: number;
   max_image_pixels?: number;
   fetch_timeout_ms?: number;
   fetch_max_bytes?: number;
@@ -64,6 +66,7 @@ export class ClipEncoder extends Executor {
       provider: this.provider,
       replicas: this.context?.replicas,
       intraOpThreads: this.opts.intra_op_threads,
+      interOpThreads: this.opts.inter_op_threads,
     });
     await this.model.warmUp();
     this.logger?.info({ model: spec.name, layout: spec.layout, provider: this.model.provider, dir: spec.dir }, 'CLIP model ready');
@@ -120,7 +123,15 @@ export class ClipEncoder extends Executor {
     }
     const batches: Document[][] = [];
     for (let i = 0; i < images.length; i += size) batches.push(images.slice(i, i + size));
-    const options = { size: model.imageSize, mean: model.spec.mean, std: model.spec.std, fetch: this.fetchPolicy, maxPixels: this.opts.max_image_pixels, signal };
+    const options = {
+      size: model.imageSize,
+      mean: model.spec.mean,
+      std: model.spec.std,
+      fetch: this.fetchPolicy,
+      maxPixels: this.opts.max_image_pixels,
+      concurrency: this.opts.num_worker_preprocess ?? physicalCores(),
+      signal,
+    };
     // Pipelined: the next minibatch is fetched, decoded and preprocessed while the model runs this one.
     await pipeline(
       batches,

@@ -7,6 +7,7 @@ export interface ClipModelOptions {
   /** In-process copies sharing the machine; divides the default thread count. */
   replicas?: number;
   intraOpThreads?: number;
+  interOpThreads?: number;
 }
 
 /** Output names the two layouts use for the embeddings, in order of preference. */
@@ -46,7 +47,7 @@ export class ClipModel {
   ) {}
 
   static async load(spec: ModelSpec, runtime: InferenceRuntime, options: ClipModelOptions): Promise<ClipModel> {
-    const sessionOptions = { provider: options.provider, replicas: options.replicas, intraOpThreads: options.intraOpThreads };
+    const sessionOptions = { provider: options.provider, replicas: options.replicas, intraOpThreads: options.intraOpThreads, interOpThreads: options.interOpThreads };
     const [text, vision] = await Promise.all([runtime.load(spec.textualPath, sessionOptions), runtime.load(spec.visualPath, sessionOptions)]);
     try {
       const tokenizer = spec.tokenizer.path ? await ClipTokenizer.fromModelDir(spec.dir) : await ClipTokenizer.fromBpeGz();

@@ -11,7 +11,21 @@ export interface ImageBatchOptions {
   fetch: FetchPolicy;
   /** Largest decoded image (width x height) accepted; checked from the header before decoding. */
   maxPixels: number;
+  /** Images decoded/preprocessed at once (clip-server's `num_worker_preprocess`). */
+  concurrency: number;
   signal?: AbortSignal;
+}
+
+/** Runs `task` over `items` with at most `limit` running at once. */
+async function forEachLimited<T>(items: T[], limit: number, task: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      await task(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 /** Remote images fetched ahead of batching (see prefetchRemoteImages), by document. */
@@ -62,8 +76,7 @@ export async function buildImageBatch(docs: Document[], indexOf: (d: Document) =
   const { size } = options;
   const plane = 3 * size * size;
   const out = new Float32Array(docs.length * plane);
-  await Promise.all(
-    docs.map(async (doc, i) => {
+  await forEachLimited(docs, Math.max(1, options.concurrency), async (doc, i) => {
       try {
         const source = await imageSource(doc, options);
         const image = await decodeImage(source, { maxPixels: options.maxPixels });
@@ -73,7 +86,6 @@ export async function buildImageBatch(docs: Document[], indexOf: (d: Document) =
         if (!(e instanceof ClipflowError) || e.code !== 'INVALID_ARGUMENT') throw e;
         throw new BadRequestError(`document ${doc.id} (index ${indexOf(doc)}): cannot use its image: ${errorMessage(e)}`, { cause: e });
       }
-    }),
-  );
+  });
   return out;
 }

@@ -1,8 +1,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { physicalCores } from '../../core/config/cpu.js';
 import { ModelLoadError, ProviderUnavailableError } from '../errors.js';
 import type { ExecutionProvider, InferenceRuntime, InferenceSession, SessionOptions } from '../runtime.js';
 import { OnnxSession } from './onnx.session.js';
@@ -68,7 +68,7 @@ export class OnnxRuntime implements InferenceRuntime {
     const replicas = Math.max(1, options.replicas ?? 1);
     const sessionOptions: ort.InferenceSession.SessionOptions = {
       executionProviders: [providerConfig(provider, options.deviceId)],
-      intraOpNumThreads: options.intraOpThreads ?? Math.max(1, Math.floor(availableParallelism() / replicas)),
+      intraOpNumThreads: options.intraOpThreads ?? Math.max(1, Math.floor(physicalCores() / replicas)),
       interOpNumThreads: options.interOpThreads ?? 1,
       graphOptimizationLevel: options.graphOptimization ?? 'all',
       executionMode: 'sequential',

@@ -8,6 +8,10 @@ import { BadRequestError } from '../../../core/errors.js';
 import { resizedSize } from './geometry.js';
 import { gifFirstFrame, pilModeOf, type PilMode } from './pil-mode.js';
 
+// One libvips thread per decode: images decode in parallel on libuv's pool instead,
+// and the model's intra-op threads keep the cores (no oversubscription).
+sharp.concurrency(1);
+
 /** 100 megapixels: far beyond any photo a CLIP model gains from, far below a bomb. */
 export const DEFAULT_MAX_PIXELS = 100_000_000;
 
