@@ -81,6 +81,8 @@ export async function runServe(flowFile: string | undefined, options: ServeCliOp
   const [{ loadFlowFile }, { serveFlow }] = await Promise.all([import('../flow/load.js'), import('../serve/gateway.js')]);
   const config = await loadFlowFile(flowFile ?? packagePath('flows', 'default.yml'), overrides);
   const serving = await serveFlow(config);
+  // A stand-in model (or any other executor warning) heads the banner, impossible to miss.
+  for (const w of serving.flow.warnings()) process.stdout.write(`${'!'.repeat(78)}\nWARNING: ${w}\n${'!'.repeat(78)}\n`);
   process.stdout.write(serving.servers.map((s) => `listening ${s.url}\n`).join(''));
   await stop;
   await serving.close();

@@ -74,6 +74,12 @@ export class ExecutorNode {
     return this.replicas[0]?.handlers.lookup(endpoint) !== undefined;
   }
 
+  /** What the executor reports about itself (`status()` on its first replica, if it has one). */
+  status(): Record<string, string> {
+    const instance = this.replicas[0]?.instance as { status?: () => Record<string, string> } | undefined;
+    return typeof instance?.status === 'function' ? instance.status() : {};
+  }
+
   /** Endpoints bound explicitly on this executor. */
   endpoints(): string[] {
     return this.replicas[0]?.handlers.endpoints() ?? [];

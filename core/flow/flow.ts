@@ -67,6 +67,7 @@ export class Flow implements GatewayHandler {
     }
     this.state = 'ready';
     this.logger.info({ executors: this.nodes.map((n) => n.name) }, 'flow ready');
+    for (const w of this.warnings()) this.logger.warn(w);
     return this;
   }
 
@@ -155,6 +156,11 @@ export class Flow implements GatewayHandler {
     return { endpoints: [...set].sort(), writeEndpoints: [] };
   }
 
+  /** Warnings executors raise about how they run (e.g. a stand-in model); shown in the banner and /status. */
+  warnings(): string[] {
+    return this.nodes.map((n) => n.status().warning).filter((w): w is string => !!w);
+  }
+
   info(): { jina: Record<string, string>; envs: Record<string, string> } {
     const envs: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (k.startsWith('CLIPFLOW_') && !/TOKEN|SECRET|KEY|PASS/i.test(k) && v) envs[k] = v;
@@ -168,6 +174,8 @@ export class Flow implements GatewayHandler {
         flow: this.config.name,
         executors: this.nodes.map((n) => n.name).join(','),
         uptime: `${Math.round(process.uptime())}s`,
+        ...Object.fromEntries(this.nodes.flatMap((n) => Object.entries(n.status()).map(([k, v]) => [`${n.name}.${k}`, v]))),
+        ...(this.warnings().length ? { warning: this.warnings().join(' | ') } : {}),
       },
       envs,
     };

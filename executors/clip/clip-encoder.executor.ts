@@ -9,7 +9,7 @@ import { ClipModel } from './clip-model.js';
 import { buildImageBatch, prefetchRemoteImages } from './image-batch.js';
 import { DEFAULT_FETCH_POLICY, type FetchPolicy } from './image-fetch.js';
 import { rankMatches } from './rank.js';
-import { loadModelSpec } from './model-loader.js';
+import { resolveEncoderModel } from './model-loader.js';
 
 /** Parameters clip-server's CLIPEncoder takes, plus clipflow's. */
 interface ClipEncoderArgs {
@@ -40,6 +40,7 @@ export class ClipEncoder extends Executor {
   private readonly provider: ExecutionProvider;
   private readonly fetchPolicy: FetchPolicy;
   private model: ClipModel | undefined;
+  private warning: string | undefined;
 
   constructor(args: Record<string, unknown> = {}, context?: ExecutorContext) {
     super(args, context);
@@ -60,7 +61,8 @@ export class ClipEncoder extends Executor {
   }
 
   override async init(): Promise<void> {
-    const spec = await loadModelSpec({ name: this.opts.name, modelPath: this.opts.model_path, provider: this.provider, logger: this.logger });
+    const { spec, warning } = await resolveEncoderModel({ name: this.opts.name, modelPath: this.opts.model_path, provider: this.provider, logger: this.logger });
+    this.warning = warning;
     const runtime = await inferenceRuntime();
     this.model = await ClipModel.load(spec, runtime, {
       provider: this.provider,
@@ -77,9 +79,15 @@ export class ClipEncoder extends Executor {
     this.model = undefined;
   }
 
-  /** The model in use (for status reporting). */
-  get modelName(): string | undefined {
-    return this.model?.spec.name;
+  /** Facts for `/status` and the start-up banner: the model, the provider, and any warning. */
+  status(): Record<string, string> {
+    const out: Record<string, string> = {};
+    if (this.model) {
+      out.model = this.model.spec.name;
+      out.provider = this.model.provider;
+    }
+    if (this.warning) out.warning = this.warning;
+    return out;
   }
 
   @requests(['/', '/encode', '/index', '/search', '/update'])
