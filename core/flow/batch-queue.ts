@@ -1,7 +1,7 @@
 import { DocumentArray } from '../document/document-array.js';
 import type { DynamicBatchingConfig } from './config.js';
 import { cloneDocs } from './merge.js';
-import type { NodeOutput } from './executor-node.js';
+import type { NodeOutput } from './node.js';
 
 /** Runs one (merged) call on some replica. */
 export type BatchRunner = (docs: DocumentArray, parameters: Record<string, unknown>, signal?: AbortSignal) => Promise<NodeOutput>;

@@ -2,7 +2,7 @@ import { DocumentArray } from '../document/document-array.js';
 import type { Route } from '../request/data-request.js';
 import { nowMs } from '../request/data-request.js';
 import { cloneDocs, mergeByDocId } from './merge.js';
-import type { ExecutorNode, NodeOutput } from './executor-node.js';
+import type { FlowNode, NodeOutput } from './node.js';
 
 export const GATEWAY = 'gateway';
 
@@ -28,9 +28,9 @@ export interface DagRun {
 export class Dag {
   private readonly downstream = new Map<string, number>();
   /** Nodes nobody needs: their outputs form the reply. */
-  readonly leaves: ExecutorNode[];
+  readonly leaves: FlowNode[];
 
-  constructor(readonly nodes: ExecutorNode[]) {
+  constructor(readonly nodes: FlowNode[]) {
     for (const n of nodes) for (const up of n.config.needs) this.downstream.set(up, (this.downstream.get(up) ?? 0) + 1);
     this.leaves = nodes.filter((n) => !this.downstream.has(n.name));
   }
@@ -62,7 +62,7 @@ export class Dag {
     return mergeByDocId(finals);
   }
 
-  private async visit(node: ExecutorNode, inputs: DocumentArray[], ctx: DagRun): Promise<DocumentArray> {
+  private async visit(node: FlowNode, inputs: DocumentArray[], ctx: DagRun): Promise<DocumentArray> {
     const docs = mergeByDocId(inputs);
     const skip = !node.handles(ctx.endpoint) || (ctx.targetExecutor && !ctx.targetExecutor.test(node.name));
     if (skip) return docs;

@@ -7,6 +7,7 @@ import { HandlerTable, type Handler } from '../executor/bindings.js';
 import type { ExecutorClass, ExecutorContext, HandlerResult } from '../executor/executor.js';
 import type { ExecutorRegistry } from '../executor/registry.js';
 import type { ExecutorConfig } from './config.js';
+import type { FlowNode, NodeOutput } from './node.js';
 import { BatchQueue } from './batch-queue.js';
 import { decoratedBatching } from '../executor/decorators.js';
 
@@ -17,18 +18,11 @@ interface Replica {
   outstanding: number;
 }
 
-/** What one executor call produced. */
-export interface NodeOutput {
-  docs: DocumentArray;
-  /** A plain-object return value, destined for `parameters.__results__[name]`. */
-  result?: Record<string, unknown>;
-}
-
 /**
  * One executor of a flow with its in-process replicas. Calls go to the replica
  * with the fewest requests in flight (round-robin among ties).
  */
-export class ExecutorNode {
+export class ExecutorNode implements FlowNode {
   private readonly replicas: Replica[] = [];
   private cursor = 0;
   private readonly batchers = new Map<string, BatchQueue | undefined>();

@@ -10,7 +10,7 @@ import { packagePath } from '../config/paths.js';
 import { registerBuiltins } from '../../executors/index.js';
 import type { FlowConfig } from './config.js';
 import { Dag, GATEWAY } from './dag.js';
-import { ExecutorNode } from './executor-node.js';
+import { createNode, type FlowNode } from './node.js';
 import { loadFlowFile, parseFlow, type FlowOverrides } from './load.js';
 
 export interface FlowOptions {
@@ -29,7 +29,7 @@ export class Flow implements GatewayHandler {
   readonly registry: ExecutorRegistry;
   readonly telemetry = new FlowMetrics();
   readonly logger: Logger;
-  private readonly nodes: ExecutorNode[];
+  private readonly nodes: FlowNode[];
   private readonly dag: Dag;
   private state: State = 'new';
   private inFlight = 0;
@@ -41,7 +41,7 @@ export class Flow implements GatewayHandler {
   ) {
     this.logger = options.logger ?? childLogger('flow', { flow: config.name });
     this.registry = options.registry ?? registerBuiltins(new ExecutorRegistry());
-    this.nodes = config.executors.map((e) => new ExecutorNode(e, this.logger));
+    this.nodes = config.executors.map((e) => createNode(e, this.logger));
     this.dag = new Dag(this.nodes);
   }
 
