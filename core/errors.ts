@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'UNAUTHENTICATED'
   | 'PAYLOAD_TOO_LARGE'
   | 'DEADLINE_EXCEEDED'
+  | 'CANCELLED'
   | 'UNAVAILABLE'
   | 'UNIMPLEMENTED'
   | 'EXECUTOR_FAILED'
@@ -26,6 +27,8 @@ export const STATUS_MAP: Record<ErrorCode, { http: number; grpc: number }> = {
   UNAUTHENTICATED: { http: 401, grpc: GrpcCode.UNAUTHENTICATED },
   PAYLOAD_TOO_LARGE: { http: 413, grpc: GrpcCode.RESOURCE_EXHAUSTED },
   DEADLINE_EXCEEDED: { http: 504, grpc: GrpcCode.DEADLINE_EXCEEDED },
+  // nginx's "client closed request": only ever seen in logs and metrics, the caller is gone.
+  CANCELLED: { http: 499, grpc: GrpcCode.CANCELLED },
   UNAVAILABLE: { http: 503, grpc: GrpcCode.UNAVAILABLE },
   UNIMPLEMENTED: { http: 501, grpc: GrpcCode.UNIMPLEMENTED },
   EXECUTOR_FAILED: { http: 500, grpc: GrpcCode.INTERNAL },
@@ -76,6 +79,13 @@ export class PayloadTooLargeError extends ClipflowError {
 export class DeadlineExceededError extends ClipflowError {
   constructor(message: string) {
     super('DEADLINE_EXCEEDED', message);
+  }
+}
+
+/** The caller went away (disconnect, cancel) before the request finished; its work is abandoned. */
+export class CancelledError extends ClipflowError {
+  constructor(message = 'the client cancelled the request or disconnected') {
+    super('CANCELLED', message);
   }
 }
 

@@ -1,6 +1,8 @@
 import { Executor } from '../core/executor/executor.js';
 import type { ExecutorRegistry } from '../core/executor/registry.js';
 import { ClipEncoder } from './clip/clip-encoder.executor.js';
+import { VectorIndexer } from './indexers/vector-indexer.executor.js';
+import { RerankerClient } from './reranker-client.executor.js';
 
 /**
  * Registers every built-in executor under its `jtype` name (and aliases).
@@ -11,5 +13,7 @@ export function registerBuiltins(registry: ExecutorRegistry): ExecutorRegistry {
   registry.register('BaseExecutor', Executor, ['Executor']);
   // clip-server's class name is CLIPEncoder; both select the same executor.
   registry.register('ClipEncoder', ClipEncoder, ['CLIPEncoder']);
+  registry.register('VectorIndexer', VectorIndexer);
+  registry.register('RerankerClient', RerankerClient);
   return registry;
 }

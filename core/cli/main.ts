@@ -12,11 +12,14 @@ import { registerEncodeCommand } from './encode.command.js';
 import { registerPingCommand } from './ping.command.js';
 import { registerServeCommand } from './serve.command.js';
 import { registerModelsCommand } from './models.command.js';
+import { registerExecutorCommand } from './executor.command.js';
+import { registerExportCommand } from './export.command.js';
+import { registerBenchCommand } from './bench.command.js';
 
 /** Adds one subcommand to the program. New commands (models, bench, ...) append theirs to COMMANDS. */
 export type CommandRegistrar = (program: Command) => void;
 
-const COMMANDS: CommandRegistrar[] = [registerServeCommand, registerEncodeCommand, registerPingCommand, registerModelsCommand];
+const COMMANDS: CommandRegistrar[] = [registerServeCommand, registerEncodeCommand, registerPingCommand, registerModelsCommand, registerExecutorCommand, registerExportCommand, registerBenchCommand];
 
 function version(): string {
   try {

@@ -70,13 +70,34 @@ function shutdownSignal(): Promise<NodeJS.Signals> {
 }
 
 /**
+ * A promise some executor forgot to handle must not take the whole server (and
+ * every other caller's request) down with it, which is Node's default; it is
+ * logged with its stack instead. A synchronous uncaught exception leaves the
+ * process in an unknown state: that one still ends it, after a log line.
+ */
+async function guardProcess(): Promise<void> {
+  const { childLogger } = await import('../telemetry/logger.js');
+  const log = childLogger('process');
+  process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled promise rejection (kept serving)'));
+  process.on('uncaughtException', (err) => {
+    log.fatal({ err }, 'uncaught exception; exiting');
+    process.stderr.write(`clipflow: uncaught exception: ${err.message}\n`);
+    process.exit(1);
+  });
+}
+
+/**
  * Loads the flow, serves it, prints one `listening <url>` line per transport on
- * stdout, and runs until SIGINT/SIGTERM, then closes gracefully.
+ * stdout, and runs until SIGINT/SIGTERM. Then it shuts down in order: report not
+ * ready and refuse new requests (503 / UNAVAILABLE) on every protocol, finish
+ * in-flight requests (up to the flow's `shutdown_grace_ms`), close the listeners,
+ * release the executors; the caller exits 0.
  */
 export async function runServe(flowFile: string | undefined, options: ServeCliOptions): Promise<void> {
   const overrides = serveOverrides(options);
   // Installed before start-up so a signal during model loading still shuts down cleanly.
   const stop = shutdownSignal();
+  await guardProcess();
   // Loaded lazily: `encode` and `ping` should not pay for the server stack.
   const [{ loadFlowFile }, { serveFlow }] = await Promise.all([import('../flow/load.js'), import('../serve/gateway.js')]);
   const config = await loadFlowFile(flowFile ?? packagePath('flows', 'default.yml'), overrides);
@@ -85,6 +106,7 @@ export async function runServe(flowFile: string | undefined, options: ServeCliOp
   for (const w of serving.flow.warnings()) process.stdout.write(`${'!'.repeat(78)}\nWARNING: ${w}\n${'!'.repeat(78)}\n`);
   process.stdout.write(serving.servers.map((s) => `listening ${s.url}\n`).join(''));
   await stop;
+  // serving.close() logs each step (draining, shut down) on stderr with the rest of the logs.
   await serving.close();
 }
 

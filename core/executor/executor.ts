@@ -13,6 +13,20 @@ export interface ExecutorContext {
   replicaId: number;
   replicas: number;
   logger: Logger;
+  /** Where the executor reports its own timings (e.g. `encode_images_seconds`); absent outside a flow. */
+  metrics?: ExecutorMetrics;
+}
+
+/**
+ * Timings an executor reports to the flow's Prometheus registry. Each name becomes a
+ * histogram `clipflow_<name>` labelled with the executor's name; names are
+ * snake_case and should end in `_seconds`.
+ */
+export interface ExecutorMetrics {
+  /** Records one duration in seconds. */
+  observe(name: string, seconds: number, help?: string): void;
+  /** Starts a timer; calling the result records and returns the elapsed seconds. */
+  startTimer(name: string, help?: string): () => number;
 }
 
 /** The one argument every endpoint handler receives. */

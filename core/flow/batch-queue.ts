@@ -3,6 +3,12 @@ import type { DynamicBatchingConfig } from './config.js';
 import { cloneDocs } from './merge.js';
 import type { NodeOutput } from './node.js';
 
+/** Optional hooks for metrics; called synchronously, must not throw. */
+export interface BatchQueueObserver {
+  /** Requests waiting in the queue, after every change. */
+  onDepth?(requests: number): void;
+}
+
 /** Runs one (merged) call on some replica. */
 export type BatchRunner = (docs: DocumentArray, parameters: Record<string, unknown>, signal?: AbortSignal) => Promise<NodeOutput>;
 
@@ -34,12 +40,14 @@ export class BatchQueue {
     /** Calls that may run at once (the executor's replicas). */
     private readonly concurrency: number,
     private readonly run: BatchRunner,
+    private readonly observer: BatchQueueObserver = {},
   ) {}
 
   submit(docs: DocumentArray, parameters: Record<string, unknown>, signal?: AbortSignal): Promise<NodeOutput> {
     return new Promise((resolve, reject) => {
       this.queue.push({ docs, parameters, key: JSON.stringify(parameters), signal, resolve, reject });
       this.pump();
+      this.observer.onDepth?.(this.queue.length);
     });
   }
 
@@ -83,6 +91,7 @@ export class BatchQueue {
       p.reject(p.signal.reason ?? new Error('request aborted'));
       return false;
     });
+    this.observer.onDepth?.(this.queue.length);
     if (!live.length) return;
     this.running++;
     void this.execute(live).finally(() => {

@@ -71,6 +71,20 @@ export interface GatewayConfig {
   env: Record<string, string>;
   /** Milliseconds per request end to end; undefined = none. */
   timeout?: number;
+  // The settings below are optional in the type so hand-built configs keep compiling;
+  // the loader always fills them, and readers fall back to the DEFAULT_* constants.
+  /** Documents per request, matches and chunks included; more is PAYLOAD_TOO_LARGE. */
+  maxDocsPerRequest?: number;
+  /** Characters (code points) in any one document's text; more is the caller's error. */
+  maxTextChars?: number;
+  /** Token every data call must present (`Authorization`); undefined = no auth. */
+  authToken?: string;
+  /** HTTP paths and gRPC service names answered without the token. */
+  authOpenPaths?: string[];
+  /** How long shutdown waits for in-flight requests before aborting them (ms). */
+  shutdownGraceMs?: number;
+  /** Executor work still pending after this many ms marks the process not live (ms). */
+  livenessStuckMs?: number;
 }
 
 export interface FlowConfig {
@@ -87,3 +101,17 @@ export interface FlowConfig {
 
 export const DEFAULT_PORT = 51000;
 export const DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024;
+/** Far above any real batch (clip_client sends 8-32 per request), far below what exhausts memory. */
+export const DEFAULT_MAX_DOCS_PER_REQUEST = 10_000;
+/** CLIP reads 77 tokens (a few hundred characters); 100k leaves room for any real caption or page. */
+export const DEFAULT_MAX_TEXT_CHARS = 100_000;
+export const DEFAULT_SHUTDOWN_GRACE_MS = 30_000;
+/** Health checks stay reachable for probes that cannot carry a token; metrics and data do not. */
+export const DEFAULT_AUTH_OPEN_PATHS: readonly string[] = ['/', '/health', '/health/live', '/health/ready', 'grpc.health.v1.Health'];
+/** Without a request timeout, work pending this long (10 min) counts as wedged. */
+export const DEFAULT_LIVENESS_STUCK_MS = 600_000;
+
+/** The liveness threshold: the configured one, else 3 x the request timeout, else 10 minutes. */
+export function livenessStuckMs(gateway: GatewayConfig): number {
+  return gateway.livenessStuckMs ?? (gateway.timeout ? 3 * gateway.timeout : DEFAULT_LIVENESS_STUCK_MS);
+}

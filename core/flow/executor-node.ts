@@ -10,6 +10,7 @@ import type { ExecutorConfig } from './config.js';
 import type { FlowNode, NodeOutput } from './node.js';
 import { BatchQueue } from './batch-queue.js';
 import { decoratedBatching } from '../executor/decorators.js';
+import type { FlowMetrics } from '../telemetry/metrics.js';
 
 interface Replica {
   id: number;
@@ -26,6 +27,7 @@ export class ExecutorNode implements FlowNode {
   private readonly replicas: Replica[] = [];
   private cursor = 0;
   private readonly batchers = new Map<string, BatchQueue | undefined>();
+  private telemetry: FlowMetrics | undefined;
 
   constructor(
     readonly config: ExecutorConfig,
@@ -34,6 +36,11 @@ export class ExecutorNode implements FlowNode {
 
   get name(): string {
     return this.config.name;
+  }
+
+  /** The flow's metrics: batch sizes, queue depth, and the executor's own timings (context.metrics). */
+  useTelemetry(metrics: FlowMetrics): void {
+    this.telemetry = metrics;
   }
 
   /** Imports custom modules, constructs every replica and awaits their `init()`. */
@@ -52,6 +59,7 @@ export class ExecutorNode implements FlowNode {
           replicaId: id,
           replicas: this.config.replicas,
           logger: this.logger.child({ executor: this.name, replica: id }),
+          ...(this.telemetry ? { metrics: this.telemetry.forExecutor(this.name) } : {}),
         };
         const instance = new cls({ ...uses.with }, context);
         const handlers = HandlerTable.build(instance, uses.requests, path);
@@ -114,7 +122,9 @@ export class ExecutorNode implements FlowNode {
     const config =
       this.config.uses.dynamicBatching?.[endpoint] ?? (replica && method ? decoratedBatching(replica.instance.constructor).get(method) : undefined);
     const queue = config
-      ? new BatchQueue(config, this.replicas.length, (d, p, s) => this.invoke(endpoint, d, p, s))
+      ? new BatchQueue(config, this.replicas.length, (d, p, s) => this.invoke(endpoint, d, p, s), {
+          onDepth: (n) => this.telemetry?.queueDepth.set({ executor: this.name, endpoint }, n),
+        })
       : undefined;
     this.batchers.set(endpoint, queue);
     return queue;
@@ -125,6 +135,7 @@ export class ExecutorNode implements FlowNode {
     const replica = this.pick();
     const handler = replica.handlers.lookup(endpoint) as Handler;
     replica.outstanding++;
+    this.telemetry?.batchSize.observe({ executor: this.name, endpoint }, docs.length);
     try {
       const ret = await handler({ docs, parameters, endpoint, signal, ...(docsMatrix ? { docsMatrix } : {}) });
       return applyReturn(docs, ret);

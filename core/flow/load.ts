@@ -3,7 +3,8 @@ import { basename, dirname, extname, resolve } from 'node:path';
 import { load as parseYaml, YAMLException } from 'js-yaml';
 import { FlowConfigError, errorMessage } from '../errors.js';
 import {
-  DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_PORT,
+  DEFAULT_AUTH_OPEN_PATHS, DEFAULT_MAX_DOCS_PER_REQUEST, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_MAX_TEXT_CHARS, DEFAULT_PORT,
+  DEFAULT_SHUTDOWN_GRACE_MS,
   type ExecutorConfig, type FlowConfig, type GatewayConfig, type Protocol, type UsesConfig,
 } from './config.js';
 import {
@@ -137,7 +138,24 @@ function buildGateway(
     noCrudEndpoints: s.no_crud_endpoints ?? false,
     env: stringify(s.env),
     ...(s.timeout != null && s.timeout > 0 ? { timeout: s.timeout } : {}),
+    maxDocsPerRequest: s.max_docs_per_request ?? DEFAULT_MAX_DOCS_PER_REQUEST,
+    maxTextChars: s.max_text_chars ?? DEFAULT_MAX_TEXT_CHARS,
+    ...authSettings(s, where),
+    shutdownGraceMs: s.shutdown_grace_ms ?? DEFAULT_SHUTDOWN_GRACE_MS,
+    ...(s.liveness_stuck_ms != null ? { livenessStuckMs: s.liveness_stuck_ms } : {}),
   };
+}
+
+/**
+ * The token comes from `auth_token` or, when the file sets none, from
+ * CLIPFLOW_AUTH_TOKEN (so it need not be written into a flow file). An empty
+ * token would accept an empty header: refuse it rather than silently open the gateway.
+ */
+function authSettings(s: RawGatewaySettings, where: (key: keyof RawGatewaySettings) => string): Pick<GatewayConfig, 'authToken' | 'authOpenPaths'> {
+  // An empty variable is an unset one (`CLIPFLOW_AUTH_TOKEN= clipflow serve`).
+  const token = s.auth_token ?? (process.env.CLIPFLOW_AUTH_TOKEN || undefined);
+  if (token !== undefined && token.trim() === '') throw new FlowConfigError('must not be empty (leave it out to serve without auth)', where('auth_token'));
+  return { ...(token !== undefined ? { authToken: token } : {}), authOpenPaths: [...(s.auth_open_paths ?? DEFAULT_AUTH_OPEN_PATHS)] };
 }
 
 /**

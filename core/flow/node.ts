@@ -3,6 +3,8 @@ import type { DocumentArray } from '../document/document-array.js';
 import type { ExecutorRegistry } from '../executor/registry.js';
 import type { ExecutorConfig } from './config.js';
 import { ExecutorNode } from './executor-node.js';
+import { RemoteExecutorNode } from './remote-node.js';
+import { ShardedNode } from './sharded-node.js';
 
 /** What one executor call produced. */
 export interface NodeOutput {
@@ -31,7 +33,15 @@ export interface FlowNode {
   close(): Promise<void>;
 }
 
-/** Builds the node for an executor entry of a flow. */
+/**
+ * Builds the node for an executor entry of a flow: a ShardedNode when it has
+ * `shards > 1` (its shards in-process or remote), a RemoteExecutorNode for
+ * `external: true` (workers started with `clipflow executor`), else an
+ * in-process ExecutorNode.
+ * @throws FlowConfigError when an external entry's hosts/ports don't fit its shards.
+ */
 export function createNode(config: ExecutorConfig, logger: Logger): FlowNode {
+  if (config.shards > 1) return new ShardedNode(config, logger);
+  if (config.external) return new RemoteExecutorNode(config, logger);
   return new ExecutorNode(config, logger);
 }

@@ -75,6 +75,12 @@ export const gatewaySettingsSchema = z.strictObject({
   env: opt(envMap),
   timeout_send: opt(millis),
   retries: opt(z.int().min(-1)),
+  max_docs_per_request: opt(z.int().min(1)),
+  max_text_chars: opt(z.int().min(1)),
+  auth_token: opt(z.string()),
+  auth_open_paths: opt(z.array(z.string().min(1))),
+  shutdown_grace_ms: opt(z.int().min(0)),
+  liveness_stuck_ms: opt(z.int().min(1)),
   ...ignoredKeys(GATEWAY_IGNORED),
 });
 

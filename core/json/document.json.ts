@@ -123,11 +123,18 @@ function arrayFromJson(v: unknown, where: string, dtype?: string): NdArray {
   }
 }
 
+/**
+ * Nesting of chunks/matches accepted from JSON: the same bound protobufjs puts on
+ * binary messages, so a hostile body gets a 400 instead of exhausting the stack.
+ */
+export const MAX_DOCUMENT_DEPTH = 100;
+
 /** Parses one JSON document; throws BadRequestError naming `where` (e.g. `data[2].blob`). */
-export function documentFromJson(value: unknown, where = 'document'): Document {
+export function documentFromJson(value: unknown, where = 'document', depth = 0): Document {
   if (!value || typeof value !== 'object' || Array.isArray(value)) {
     throw new BadRequestError(`${where}: expected a document object, got ${typeName(value)}`);
   }
+  if (depth > MAX_DOCUMENT_DEPTH) throw new BadRequestError(`${where}: documents nested more than ${MAX_DOCUMENT_DEPTH} levels deep`);
   const r = new Reader(value as JsonDoc, where);
   const d = new Document({ id: r.string('id') });
   const text = r.string('text');
@@ -167,9 +174,9 @@ export function documentFromJson(value: unknown, where = 'document'): Document {
   d.scores = scoresFromJson(r.object('scores'), `${where}.scores`);
   d.evaluations = scoresFromJson(r.object('evaluations'), `${where}.evaluations`);
   const chunks = r.list('chunks');
-  if (chunks) d.chunks = new DocumentArray(chunks.map((c, i) => documentFromJson(c, `${where}.chunks[${i}]`)));
+  if (chunks) d.chunks = new DocumentArray(chunks.map((c, i) => documentFromJson(c, `${where}.chunks[${i}]`, depth + 1)));
   const matches = r.list('matches');
-  if (matches) d.matches = new DocumentArray(matches.map((m, i) => documentFromJson(m, `${where}.matches[${i}]`)));
+  if (matches) d.matches = new DocumentArray(matches.map((m, i) => documentFromJson(m, `${where}.matches[${i}]`, depth + 1)));
   return d;
 }
 
@@ -182,5 +189,16 @@ export function documentsFromJson(value: unknown, where = 'data'): DocumentArray
     where = `${where}.docs`;
   }
   if (!Array.isArray(list)) throw new BadRequestError(`${where}: expected a list of documents, got ${typeName(value)}`);
-  return new DocumentArray(list.map((d, i) => documentFromJson(d, `${where}[${i}]`)));
+  return new DocumentArray(list.map((d, i) => withDocumentId(d, () => documentFromJson(d, `${where}[${i}]`))));
+}
+
+/** Adds the document's id (when it sent one) to a parse error, so the caller can find it. */
+function withDocumentId(raw: unknown, parse: () => Document): Document {
+  try {
+    return parse();
+  } catch (e) {
+    const id = raw && typeof raw === 'object' ? (raw as JsonDoc).id : undefined;
+    if (!(e instanceof BadRequestError) || (typeof id !== 'string' && typeof id !== 'number')) throw e;
+    throw new BadRequestError(`${e.message} (document id ${JSON.stringify(String(id).slice(0, 64))})`, { cause: e });
+  }
 }

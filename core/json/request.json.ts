@@ -69,8 +69,13 @@ export function dataRequestFromJson(body: unknown, endpoint?: string): DataReque
   if (params !== undefined && params !== null && (typeof params !== 'object' || Array.isArray(params))) {
     throw new BadRequestError(`parameters: expected an object, got ${typeName(params)}`);
   }
+  const timeout = header.timeout;
+  if (timeout !== undefined && timeout !== null && (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 0 || timeout > 0xffffffff)) {
+    throw new BadRequestError(`header.timeout: expected milliseconds as a non-negative integer, got ${typeof timeout === 'number' ? timeout : typeName(timeout)}`);
+  }
   return new DataRequest({
     requestId: optString(header, 'header', 'request_id', 'requestId'),
+    ...(typeof timeout === 'number' ? { timeout } : {}),
     endpoint: endpoint ?? optString(b, '', 'execEndpoint', 'exec_endpoint') ?? optString(header, 'header', 'exec_endpoint', 'execEndpoint'),
     targetExecutor: optString(b, '', 'targetExecutor', 'target_executor') ?? optString(header, 'header', 'target_executor', 'targetExecutor'),
     parameters: (params as Record<string, unknown>) ?? {},

@@ -2,7 +2,7 @@ import { DocumentArray } from '../document/document-array.js';
 import { BadRequestError } from '../errors.js';
 import { DataRequest, type RequestStatus, type Route } from '../request/data-request.js';
 import { documentFromProto, documentToProto, type DocumentProtoObj } from './document.codec.js';
-import { T } from './schema.js';
+import { strictReader, T } from './schema.js';
 import { fromStruct, toStruct, type StructObj } from './struct.js';
 
 interface TimestampObj {
@@ -147,7 +147,7 @@ export function encodeDataRequest(req: DataRequest): Uint8Array {
 export function decodeDataRequest(bytes: Uint8Array): DataRequest {
   let msg: DataRequestObj;
   try {
-    msg = T.dataRequest.decode(bytes) as unknown as DataRequestObj;
+    msg = T.dataRequest.decode(strictReader(bytes)) as unknown as DataRequestObj;
   } catch (e) {
     throw new BadRequestError(`request is not a valid jina.DataRequestProto: ${(e as Error).message}`);
   }

@@ -1,5 +1,6 @@
 import protobuf from 'protobufjs';
 import { packagePath } from '../config/paths.js';
+import { decodeUtf8Strict } from '../util/utf8.js';
 
 let root: protobuf.Root | undefined;
 
@@ -33,4 +34,22 @@ function cached(name: string): protobuf.Type {
   let t = cache.get(name);
   if (!t) cache.set(name, (t = protoType(name)));
   return t;
+}
+
+/**
+ * A protobufjs Reader that refuses malformed UTF-8 in `string` fields, as
+ * Python's protobuf (what Jina's clients use) does when it parses a message.
+ * protobufjs's own readers substitute U+FFFD instead, which would let a
+ * corrupted text reach the tokenizer and come back as a confident embedding of
+ * something the client never sent. Bytes fields (`blob`, tensors) are untouched.
+ */
+export class StrictReader extends protobuf.Reader {
+  override string(): string {
+    return decodeUtf8Strict(this.bytes());
+  }
+}
+
+/** A strict reader over `bytes` (a Buffer or any Uint8Array, viewed, not copied). */
+export function strictReader(bytes: Uint8Array): protobuf.Reader {
+  return new StrictReader(bytes);
 }

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
-import type { FlowConfig, Protocol } from '../flow/config.js';
+import { DEFAULT_SHUTDOWN_GRACE_MS, type FlowConfig, type Protocol } from '../flow/config.js';
 import { Flow, type FlowOptions } from '../flow/flow.js';
 import { childLogger } from '../telemetry/logger.js';
+import { AuthGuard } from './auth.js';
 import { startGrpcServer } from './grpc/grpc.server.js';
 import type { GatewayHandler } from './handler.js';
 import { startHttpServer } from './http/http.server.js';
@@ -18,13 +19,19 @@ export const TRANSPORTS: Record<Protocol, TransportFactory> = {
 export interface ServingFlow {
   flow: Flow;
   servers: RunningServer[];
-  /** Stops every transport (letting in-flight calls finish), then the executors. */
+  /**
+   * Graceful shutdown: report not ready and refuse new requests (503 /
+   * UNAVAILABLE) while listening on, wait up to `graceMs` (default: the flow's
+   * `shutdown_grace_ms`) for in-flight requests, abort what is left, close the
+   * transports, then the executors.
+   */
   close(graceMs?: number): Promise<void>;
 }
 
 /** Starts one transport per (protocol, port) pair of the gateway config in front of `handler`. */
 export async function startTransports(handler: GatewayHandler, config: FlowConfig, logger: Logger): Promise<RunningServer[]> {
   const gw = config.gateway;
+  const auth = AuthGuard.fromConfig(gw);
   const servers: RunningServer[] = [];
   try {
     for (const [i, protocol] of gw.protocols.entries()) {
@@ -40,6 +47,7 @@ export async function startTransports(handler: GatewayHandler, config: FlowConfi
         noDebugEndpoints: gw.noDebugEndpoints,
         noCrudEndpoints: gw.noCrudEndpoints,
         logger: logger.child({ protocol }),
+        ...(auth ? { auth } : {}),
       };
       servers.push(await TRANSPORTS[protocol](handler, options));
     }
@@ -66,12 +74,26 @@ export async function serveFlow(config: FlowConfig, options: FlowOptions = {}): 
     throw e;
   }
   for (const s of servers) logger.info({ url: s.url }, 'listening');
+  let closing: Promise<void> | undefined;
+  const close = async (graceMs: number): Promise<void> => {
+    const deadline = Date.now() + graceMs;
+    // Not ready first, on every protocol at once, so balancers stop sending before anything closes.
+    flow.drain();
+    for (const s of servers) s.drain?.();
+    logger.info({ inFlight: flow.inFlight, graceMs }, 'shutting down: draining in-flight requests');
+    const idle = await flow.whenIdle(graceMs);
+    // Past the grace period the flow aborts what is left (callers get UNAVAILABLE) ...
+    if (!idle) await flow.close(0);
+    // ... and the transports get what remains to flush replies, then cut connections.
+    await Promise.allSettled(servers.map((s) => s.close(Math.max(1_000, deadline - Date.now()))));
+    await flow.close(0);
+    logger.info('shut down');
+  };
   return {
     flow,
     servers,
-    async close(graceMs = 30_000) {
-      await Promise.allSettled(servers.map((s) => s.close(graceMs)));
-      await flow.close(graceMs);
+    close(graceMs = config.gateway.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS) {
+      return (closing ??= close(graceMs));
     },
   };
 }

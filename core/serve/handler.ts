@@ -1,5 +1,6 @@
 import type { DataRequest, RequestStatus } from '../request/data-request.js';
 import type { Protocol } from '../flow/config.js';
+import type { ErrorCode } from '../errors.js';
 
 /** Per-call facts a transport hands to the gateway. */
 export interface CallContext {
@@ -8,6 +9,19 @@ export interface CallContext {
   signal?: AbortSignal;
   /** Request headers / gRPC metadata, lower-cased keys. */
   metadata?: Record<string, string>;
+  /** Epoch ms by which the caller stops waiting (a gRPC deadline); the flow aborts the work then. */
+  deadline?: number;
+}
+
+/** Whether the process still makes progress; see {@link GatewayHandler.liveness}. */
+export interface LivenessReport {
+  live: boolean;
+  /** Why not, naming the request ids and executors that are stuck. */
+  reason?: string;
+  /** Requests whose executor work is still pending (including abandoned ones). */
+  pending: number;
+  /** Age in ms of the oldest pending executor work, 0 when none. */
+  oldestMs: number;
 }
 
 /**
@@ -31,4 +45,11 @@ export interface GatewayHandler {
   ready(): boolean;
   /** Prometheus text exposition of the process's metrics. */
   metrics(): Promise<{ contentType: string; body: string }>;
+  /**
+   * Liveness, as opposed to readiness: false once executor work has been stuck past
+   * the configured threshold (a wedged handler). Optional: handlers without it are always live.
+   */
+  liveness?(): LivenessReport;
+  /** Counts a request a transport refused before it reached `process` (bad bytes, auth, size, draining). */
+  recordRejection?(protocol: Protocol, code: ErrorCode): void;
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Protocol, TlsConfig } from '../flow/config.js';
 import type { GatewayHandler } from './handler.js';
+import type { AuthGuard } from './auth.js';
 
 /** Settings every transport adapter receives (from the flow's gateway config). */
 export interface TransportOptions {
@@ -18,6 +19,8 @@ export interface TransportOptions {
   noDebugEndpoints: boolean;
   noCrudEndpoints: boolean;
   logger: Logger;
+  /** When set, every data/metrics call must carry the gateway's token (open paths aside). */
+  auth?: AuthGuard;
 }
 
 /** A listening transport. */
@@ -29,6 +32,11 @@ export interface RunningServer {
   url: string;
   /** Stops accepting, lets in-flight calls finish for up to `graceMs`, then forces. */
   close(graceMs?: number): Promise<void>;
+  /**
+   * First step of a graceful shutdown: keep listening (so probes see not-ready)
+   * but answer new requests 503 / UNAVAILABLE while in-flight ones finish.
+   */
+  drain?(): void;
 }
 
 export type TransportFactory = (handler: GatewayHandler, options: TransportOptions) => Promise<RunningServer>;

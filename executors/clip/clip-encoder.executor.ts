@@ -1,7 +1,8 @@
 import { Document } from '../../core/document/document.js';
 import type { DocumentArray } from '../../core/document/document-array.js';
 import { BadRequestError, FlowConfigError } from '../../core/errors.js';
-import { Executor, type ExecutorContext, type HandlerArgs } from '../../core/executor/executor.js';
+import { Executor, type ExecutorContext, type ExecutorMetrics, type HandlerArgs } from '../../core/executor/executor.js';
+import { tracer } from '../../core/telemetry/tracing.js';
 import { physicalCores } from '../../core/config/cpu.js';
 import { dynamicBatching, requests } from '../../core/executor/decorators.js';
 import { EXECUTION_PROVIDERS, inferenceRuntime, type ExecutionProvider } from '../../runtimes/index.js';
@@ -122,11 +123,16 @@ export class ClipEncoder extends Executor {
     for (const d of targets) {
       if (d.text) texts.push(d);
       else if ((d.blob && d.blob.byteLength) || d.tensor || d.uri) images.push(d);
+      else if (d.blob) throw new BadRequestError(`document ${d.id} (index ${indexOf(d)}): its blob is empty (0 bytes); send the image's bytes`);
       else throw new BadRequestError(`document ${d.id} (index ${indexOf(d)}) has no text, blob, tensor or uri to encode`);
     }
     const size = this.opts.minibatch_size;
+    const metrics = this.context?.metrics;
     if (texts.length) {
-      const vectors = await model.encodeTexts(texts.map((d) => d.text!), size);
+      const vectors = await model.encodeTexts(texts.map((d) => d.text!), size, {
+        preprocess: () => stageTimer(metrics, 'preprocess_texts_seconds', texts.length),
+        encode: () => stageTimer(metrics, 'encode_texts_seconds', Math.min(size, texts.length)),
+      });
       texts.forEach((d, j) => (d.embedding = vectors[j]));
     }
     const batches: Document[][] = [];
@@ -143,9 +149,17 @@ export class ClipEncoder extends Executor {
     // Pipelined: the next minibatch is fetched, decoded and preprocessed while the model runs this one.
     await pipeline(
       batches,
-      (batch) => buildImageBatch(batch, indexOf, options),
+      async (batch) => {
+        const done = stageTimer(metrics, 'preprocess_images_seconds', batch.length);
+        try {
+          return await buildImageBatch(batch, indexOf, options);
+        } finally {
+          done();
+        }
+      },
       async (batch, pixels) => {
-        const vectors = await model.encodeImages(pixels, batch.length);
+        const done = stageTimer(metrics, 'encode_images_seconds', batch.length);
+        const vectors = await model.encodeImages(pixels, batch.length).finally(done);
         batch.forEach((d, j) => {
           d.embedding = vectors[j];
           if (dropImageContent) {
@@ -189,4 +203,32 @@ function providerOf(runtime: string | undefined, device: string | undefined): Ex
     throw new FlowConfigError(`unknown runtime "${runtime}"; known runtimes: ${EXECUTION_PROVIDERS.join(', ')}`, 'uses.with.runtime');
   }
   return name as ExecutionProvider;
+}
+
+/** clip-server's stage metric names (Jina exposes them as `jina_<name>`; we as `clipflow_<name>`). */
+type ClipStage = 'preprocess_texts_seconds' | 'encode_texts_seconds' | 'preprocess_images_seconds' | 'encode_images_seconds';
+
+const HELP: Record<ClipStage, string> = {
+  preprocess_texts_seconds: 'texts preprocess (tokenize) time in seconds, per request',
+  encode_texts_seconds: 'texts encode (text model) time in seconds, per minibatch',
+  preprocess_images_seconds: 'images preprocess (fetch, decode, resize, normalise) time in seconds, per minibatch',
+  encode_images_seconds: 'images encode (vision model) time in seconds, per minibatch',
+};
+
+/**
+ * Starts timing one stage of encoding into its histogram and an OpenTelemetry
+ * span (`clip.preprocess_texts`, `clip.encode_images`, ...); the returned
+ * function ends both. Without metrics (executor used outside a flow) and without
+ * an OpenTelemetry SDK it costs next to nothing.
+ */
+function stageTimer(metrics: ExecutorMetrics | undefined, stage: ClipStage, documents: number): () => void {
+  const stop = metrics?.startTimer(stage, HELP[stage]);
+  const span = tracer().startSpan(`clip.${stage.replace(/_seconds$/, '')}`, { attributes: { 'clipflow.documents': documents } });
+  let ended = false;
+  return () => {
+    if (ended) return;
+    ended = true;
+    stop?.();
+    span.end();
+  };
 }

@@ -10,6 +10,17 @@ export interface ClipModelOptions {
   interOpThreads?: number;
 }
 
+/**
+ * Optional timers around the two stages of text encoding: each is called when the
+ * stage starts and returns the function to call when it ends (metrics, spans).
+ */
+export interface TextStages {
+  /** Tokenizing the whole request. */
+  preprocess?: () => () => void;
+  /** One minibatch through the text graph. */
+  encode?: () => () => void;
+}
+
 /** Output names the two layouts use for the embeddings, in order of preference. */
 const TEXT_OUTPUTS = ['text_embeds', 'output', 'embeddings', 'sentence_embedding'];
 const VISION_OUTPUTS = ['image_embeds', 'output', 'embeddings'];
@@ -90,16 +101,20 @@ export class ClipModel {
    * are grouped by length first so minibatches waste little padding. Results come
    * back in input order.
    */
-  async encodeTexts(texts: string[], minibatchSize = texts.length): Promise<Float32Array[]> {
+  async encodeTexts(texts: string[], minibatchSize = texts.length, stages: TextStages = {}): Promise<Float32Array[]> {
     if (texts.length === 0) return [];
     const context = this.spec.contextLength;
+    const tokenized = stages.preprocess?.();
     const batch = this.tokenizer.tokenize(texts, context);
+    tokenized?.();
     const order = texts.map((_, i) => i);
     if (this.fixedTextLength === undefined) order.sort((a, b) => batch.lengths[a]! - batch.lengths[b]!);
     const out = new Array<Float32Array>(texts.length);
     for (let start = 0; start < order.length; start += minibatchSize) {
       const rows = order.slice(start, start + minibatchSize);
+      const inferred = stages.encode?.();
       const vectors = await this.runText(batch.ids, batch.lengths, rows, context);
+      inferred?.();
       rows.forEach((r, j) => (out[r] = vectors[j]!));
     }
     return out;

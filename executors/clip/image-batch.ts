@@ -1,6 +1,7 @@
 import type { Document } from '../../core/document/document.js';
 import type { NdArray } from '../../core/document/ndarray.js';
 import { BadRequestError, ClipflowError, errorMessage } from '../../core/errors.js';
+import { inSpan } from '../../core/telemetry/tracing.js';
 import { fetchImage, type FetchPolicy } from './image-fetch.js';
 import { decodeImage, preprocessInto } from './preprocess/index.js';
 
@@ -79,7 +80,7 @@ export async function buildImageBatch(docs: Document[], indexOf: (d: Document) =
   await forEachLimited(docs, Math.max(1, options.concurrency), async (doc, i) => {
       try {
         const source = await imageSource(doc, options);
-        const image = await decodeImage(source, { maxPixels: options.maxPixels });
+        const image = await inSpan('clip.decode', { 'clipflow.document_id': doc.id }, () => decodeImage(source, { maxPixels: options.maxPixels }));
         preprocessInto(image, size, out, i * plane, { mean: options.mean, std: options.std });
       } catch (e) {
         // Bad input is the caller's error, named; anything else is ours and stays internal.

@@ -36,13 +36,13 @@ export async function clipflow(args: string[], env = quietEnv(), timeoutMs = 30_
 }
 
 /** Starts `clipflow serve ...args` and waits for `count` listening lines. */
-export async function serve(args: string[], count: number): Promise<{ child: ChildProcess; urls: string[]; done: Promise<Outcome> }> {
-  const child = spawn(process.execPath, [MAIN, 'serve', ...args], { env: quietEnv() });
+export async function serve(args: string[], count: number, env = quietEnv()): Promise<{ child: ChildProcess; urls: string[]; out: () => string; done: Promise<Outcome> }> {
+  const child = spawn(process.execPath, [MAIN, 'serve', ...args], { env });
   const io = collect(child);
   const deadline = Date.now() + 30_000;
   for (;;) {
     const urls = [...io.out().matchAll(/^listening (\S+)$/gm)].map((m) => m[1]!);
-    if (urls.length >= count) return { child, urls, done: io.done };
+    if (urls.length >= count) return { child, urls, out: io.out, done: io.done };
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`serve did not start: stdout=${io.out()} stderr=${io.err()}`);

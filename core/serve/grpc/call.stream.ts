@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { decodeDataRequest, encodeDataRequest } from '../../proto/request.codec.js';
@@ -5,6 +6,7 @@ import type { DataRequest } from '../../request/data-request.js';
 import type { CallContext, GatewayHandler } from '../handler.js';
 import { asBuffer } from './jina.services.js';
 import { grpcErrorOf, metadataRecord, type GrpcError } from './grpc.errors.js';
+import { deadlineMs } from './grpc.guard.js';
 
 /**
  * Serves one `JinaRPC/Call` stream.
@@ -21,7 +23,12 @@ import { grpcErrorOf, metadataRecord, type GrpcError } from './grpc.errors.js';
  */
 export function serveCallStream(call: ServerDuplexStream<Buffer, Buffer>, handler: GatewayHandler, logger: Logger): void {
   const controller = new AbortController();
-  const ctx: CallContext = { protocol: 'grpc', signal: controller.signal, metadata: metadataRecord(call.metadata) };
+  // Every request in flight on the stream listens to this one signal (and stops
+  // listening when it finishes), so dozens of listeners are normal, not a leak.
+  setMaxListeners(0, controller.signal);
+  // A deadline on the stream bounds every request on it.
+  const deadline = deadlineMs(call.getDeadline());
+  const ctx: CallContext = { protocol: 'grpc', signal: controller.signal, metadata: metadataRecord(call.metadata), ...(deadline !== undefined ? { deadline } : {}) };
   let inFlight = 0;
   // No more requests will be read: the client half-closed, cancelled, or we stopped after a failure.
   let inputDone = false;
@@ -65,6 +72,7 @@ export function serveCallStream(call: ServerDuplexStream<Buffer, Buffer>, handle
     try {
       request = decodeDataRequest(bytes);
     } catch (e) {
+      handler.recordRejection?.('grpc', 'INVALID_ARGUMENT');
       fail(grpcErrorOf(e, undefined, logger));
       return;
     }

@@ -5,6 +5,7 @@ import type { TlsConfig } from '../../flow/config.js';
 import { schemeOf, type RunningServer, type TransportFactory, type TransportOptions } from '../transport.js';
 import { serveCallStream } from './call.stream.js';
 import { GrpcHealth } from './grpc.health.js';
+import { gatewayInterceptor } from './grpc.guard.js';
 import {
   JINA_SERVICE_NAMES,
   jinaDiscoverEndpointsService,
@@ -82,7 +83,8 @@ function bind(server: Server, address: string, credentials: ServerCredentials): 
  */
 export const startGrpcServer: TransportFactory = async (handler, options) => {
   const logger = options.logger;
-  const server = new Server(grpcServerOptions(options));
+  let draining = false;
+  const server = new Server({ ...grpcServerOptions(options), interceptors: [gatewayInterceptor(handler, options.auth, () => draining)] });
   server.addService(jinaRpcService, {
     Call: (call: ServerDuplexStream<Buffer, Buffer>) => serveCallStream(call, handler, logger),
   });
@@ -121,5 +123,9 @@ export const startGrpcServer: TransportFactory = async (handler, options) => {
       });
     }));
 
-  return { protocol: 'grpc', host: options.host, port, url, close } satisfies RunningServer;
+  const drain = (): void => {
+    draining = true;
+    health.drain();
+  };
+  return { protocol: 'grpc', host: options.host, port, url, close, drain } satisfies RunningServer;
 };

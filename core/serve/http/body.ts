@@ -1,7 +1,9 @@
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BadRequestError } from '../../errors.js';
+import { firstInvalidUtf8 } from '../../util/utf8.js';
 import { HttpStatusError } from './errors.js';
 
 /**
@@ -37,13 +39,16 @@ export function parseJsonBody(text: string): unknown {
  */
 export function installBodyParser(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (req: FastifyRequest, body: string | Buffer, done) => {
+  // Read as bytes: decoding to a string would silently turn invalid UTF-8 into U+FFFD,
+  // and a client whose text came out mangled deserves a 400, not a wrong embedding.
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (req: FastifyRequest, body: string | Buffer, done) => {
     const ct = req.headers['content-type'];
     if (ct !== undefined && ct !== '' && !isJsonLike(ct)) {
       done(new HttpStatusError(415, `content-type: ${ct.split(';', 1)[0]} is not supported; send application/json`), undefined);
       return;
     }
     try {
+      if (typeof body !== 'string' && !isUtf8(body)) throw new BadRequestError(`request body: not valid UTF-8 (at byte ${firstInvalidUtf8(body)}); JSON must be UTF-8`);
       done(null, parseJsonBody(typeof body === 'string' ? body : body.toString('utf8')));
     } catch (e) {
       done(e as Error, undefined);

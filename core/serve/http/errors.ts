@@ -119,9 +119,12 @@ export function installErrorHandling(
   app: FastifyInstance,
   maxMessageSize: number,
   allowedMethods: (path: string) => string[] | undefined,
+  /** Counts each refused request (metrics); called before the reply is sent. */
+  onRejected: (code: ErrorCode) => void = () => {},
 ): void {
   app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const m = mapError(err, maxMessageSize);
+    onRejected(m.code);
     const requestId = requestIdOf(request, reply);
     if (m.level === 'error') request.log.error({ err: err instanceof ProcessFailure ? err.original : err, requestId }, 'request failed');
     else request.log[m.level]({ status: m.status, code: m.code, message: m.message, requestId }, 'request rejected');
@@ -133,6 +136,7 @@ export function installErrorHandling(
   app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
     const path = pathOf(request.url);
     const methods = allowedMethods(path);
+    onRejected(methods ? 'INVALID_ARGUMENT' : 'NOT_FOUND');
     if (methods && !methods.includes(request.method)) {
       reply.code(405).header('allow', methods.join(', '));
       reply.send(errorBody('INVALID_ARGUMENT', 405, `${request.method} ${path}: method not allowed; use ${methods.join(' or ')}`));

@@ -4,10 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { fastifyCompress } from '@fastify/compress';
 import { fastify, LogController, type FastifyHttpsOptions, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { schemeOf, type RunningServer, type TransportFactory, type TransportOptions } from '../transport.js';
-import { STATUS_MAP } from '../../errors.js';
 import type { GatewayHandler } from '../handler.js';
 import { genRequestId, installBodyParser, installCors } from './body.js';
-import { errorBody, HttpStatusError, installErrorHandling } from './errors.js';
+import { HttpStatusError, installErrorHandling } from './errors.js';
+import { installGuards } from './guard.js';
 import { registerRoutes, type RouteTable } from './routes.js';
 
 /** Default time `close()` lets in-flight requests run before cutting connections. */
@@ -47,6 +47,7 @@ export const startHttpServer: TransportFactory = async (handler: GatewayHandler,
   const log = options.logger;
   const app = await buildApp(options);
   let closing = false;
+  let draining = false;
 
   await app.register(fastifyCompress, {
     globalCompression: options.compression,
@@ -57,25 +58,13 @@ export const startHttpServer: TransportFactory = async (handler: GatewayHandler,
     onUnsupportedRequestEncoding: (encoding) => new HttpStatusError(415, `content-encoding: ${encoding} is not supported; use gzip or deflate`),
   });
 
-  app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-request-id', request.id);
-    if (closing) {
-      const status = STATUS_MAP.UNAVAILABLE.http;
-      reply.code(status).header('connection', 'close');
-      return reply.send(errorBody('UNAVAILABLE', status, 'server is shutting down'));
-    }
-  });
-  // Replies that finish while we drain tell the client not to reuse the socket,
-  // so the server can close as soon as the last in-flight request is answered.
-  app.addHook('onSend', async (_request, reply, payload) => {
-    if (closing) reply.header('connection', 'close');
-    return payload;
-  });
   installBodyParser(app);
+  // CORS first: a 401 or 503 from the guards must still be readable by a browser.
   if (options.cors) installCors(app);
+  installGuards(app, handler, options.auth, { draining: () => draining || closing, closing: () => closing });
   // The table is filled by registerRoutes; the not-found handler reads it lazily.
   let table: RouteTable | undefined;
-  installErrorHandling(app, options.maxMessageSize, (path) => table?.allowed(path));
+  installErrorHandling(app, options.maxMessageSize, (path) => table?.allowed(path), (code) => handler.recordRejection?.('http', code));
   table = registerRoutes(app, handler, options);
 
   await app.listen({ host: options.host, port: options.port });
@@ -105,5 +94,8 @@ export const startHttpServer: TransportFactory = async (handler: GatewayHandler,
     return closed;
   };
 
-  return { protocol: 'http', host: options.host, port, url, close };
+  const drain = (): void => {
+    draining = true;
+  };
+  return { protocol: 'http', host: options.host, port, url, close, drain };
 };

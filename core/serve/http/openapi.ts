@@ -87,7 +87,8 @@ const SCHEMAS = {
 
 const ERROR_RESPONSES = {
   '400': { description: 'Malformed request; the message names the field', content: json(ref('Error')) },
-  '413': { description: 'Body larger than the max message size', content: json(ref('Error')) },
+  '401': { description: 'Missing or invalid token (when the gateway sets auth_token)', content: json(ref('Error')) },
+  '413': { description: 'Body larger than the max message size, or more documents than max_docs_per_request', content: json(ref('Error')) },
   '415': { description: 'Unsupported content type', content: json(ref('Error')) },
 };
 
@@ -100,6 +101,8 @@ function dataOperation(summary: string, tag: string) {
       '200': { description: 'The processed documents', content: json(ref('DataResponse')) },
       ...ERROR_RESPONSES,
       '500': { description: 'An executor failed (full body, header.status ERROR) or an internal error', content: json({ oneOf: [ref('DataResponse'), ref('Error')] }) },
+      '503': { description: 'Not ready or shutting down; retry elsewhere', content: json({ oneOf: [ref('DataResponse'), ref('Error')] }) },
+      '504': { description: 'The request exceeded its time limit (gateway timeout or header.timeout)', content: json(ref('DataResponse')) },
     },
   };
 }
@@ -115,6 +118,16 @@ const GET_OPERATIONS: Record<string, { summary: string; schema: unknown; extra?:
     summary: 'Readiness: 200 once every executor is initialised',
     schema: { type: 'object', properties: { status: { type: 'string', enum: ['ok', 'not ready'] } } },
     extra: { '503': { description: 'Not ready', content: json({ type: 'object', properties: { status: { type: 'string' } } }) } },
+  },
+  '/health/ready': {
+    summary: 'Readiness (same as /health)',
+    schema: { type: 'object', properties: { status: { type: 'string', enum: ['ok', 'not ready'] } } },
+    extra: { '503': { description: 'Not ready (starting or shutting down)', content: json({ type: 'object', properties: { status: { type: 'string' } } }) } },
+  },
+  '/health/live': {
+    summary: 'Liveness: 503 when executor work has been stuck past liveness_stuck_ms',
+    schema: { type: 'object', properties: { status: { type: 'string', enum: ['alive', 'stuck'] }, pending: { type: 'integer' }, oldest_ms: { type: 'integer' }, reason: { type: 'string' } } },
+    extra: { '503': { description: 'Stuck: restart the process', content: json({ type: 'object', properties: { status: { type: 'string' }, reason: { type: 'string' } } }) } },
   },
   '/metrics': { summary: 'Prometheus metrics (text exposition)', schema: { type: 'string' } },
   '/openapi.json': { summary: 'This document', schema: { type: 'object' } },

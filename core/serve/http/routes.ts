@@ -17,7 +17,7 @@ export const CRUD_ROUTES: ReadonlyArray<{ path: string; methods: HTTPMethods[] }
 ];
 
 /** GET routes with no request body. */
-export const GET_ROUTES = ['/', '/status', '/dry_run', '/health', '/metrics', '/openapi.json'] as const;
+export const GET_ROUTES = ['/', '/status', '/dry_run', '/health', '/health/ready', '/health/live', '/metrics', '/openapi.json'] as const;
 /** Routes that `noDebugEndpoints` hides (as Jina's `no_debug_endpoints`). */
 export const DEBUG_ROUTES: ReadonlySet<string> = new Set(['/status', '/dry_run']);
 
@@ -83,7 +83,14 @@ export function registerRoutes(app: FastifyInstance, handler: GatewayHandler, op
       case '/dry_run':
         return statusToJson(await handler.dryRun(), true);
       case '/health':
+      case '/health/ready':
         return handler.ready() ? { status: 'ok' } : reply.code(STATUS_MAP.UNAVAILABLE.http).send({ status: 'not ready' });
+      case '/health/live': {
+        // Liveness only: a draining or still-starting process is alive and must not be restarted.
+        const live = handler.liveness?.() ?? { live: true, pending: 0, oldestMs: 0 };
+        const body = { status: live.live ? 'alive' : 'stuck', pending: live.pending, oldest_ms: live.oldestMs, ...(live.reason ? { reason: live.reason } : {}) };
+        return live.live ? body : reply.code(STATUS_MAP.UNAVAILABLE.http).send(body);
+      }
       case '/metrics': {
         const m = await handler.metrics();
         return reply.type(m.contentType).send(m.body);

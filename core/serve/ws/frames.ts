@@ -1,9 +1,11 @@
+import { isUtf8 } from 'node:buffer';
 import type { RawData } from 'ws';
 import { BadRequestError, ClipflowError, errorCodeOf, errorMessage, STATUS_MAP, type ErrorCode } from '../../errors.js';
 import { dataRequestFromJson, dataRequestToJson, statusToJson } from '../../json/request.json.js';
 import { decodeDataRequest, encodeDataRequest, encodeStatus } from '../../proto/request.codec.js';
 import { T } from '../../proto/schema.js';
 import { DataRequest, type RequestStatus } from '../../request/data-request.js';
+import { firstInvalidUtf8 } from '../../util/utf8.js';
 
 /**
  * Frame codecs for the two WebSocket subprotocols. `bytes` carries serialized
@@ -58,6 +60,9 @@ export function decodeFrame(mode: WsMode, data: RawData): Incoming {
       return { kind: 'invalid', error, requestId: protoRequestId(buf) };
     }
   }
+  // ws already refuses invalid UTF-8 in text frames (closing with 1007); a binary
+  // frame on the json subprotocol gets no such check, and must not be decoded lossily.
+  if (!isUtf8(buf)) return { kind: 'invalid', error: new BadRequestError(`frame: not valid UTF-8 (at byte ${firstInvalidUtf8(buf)}); JSON must be UTF-8`) };
   const text = buf.toString('utf8');
   if (text.trim() === '') return { kind: 'dryRun' };
   let body: unknown;

@@ -30,8 +30,12 @@ export class WsSession {
     ws.on('message', (data: RawData) => this.onFrame(data));
     ws.on('pong', () => (this.alive = true));
     ws.on('close', (code: number) => this.onClose(code));
-    // Oversized frames (1009) and protocol errors surface here; ws closes the socket itself.
-    ws.on('error', (err: Error) => this.log.debug({ err: err.message }, 'websocket error'));
+    // Oversized frames (1009), invalid UTF-8 in text frames (1007) and other protocol
+    // errors surface here; ws closes this socket itself, other sockets are untouched.
+    ws.on('error', (err: Error & { code?: string }) => {
+      this.log.debug({ err: err.message, code: err.code }, 'websocket error');
+      this.handler.recordRejection?.('websocket', err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'PAYLOAD_TOO_LARGE' : 'INVALID_ARGUMENT');
+    });
   }
 
   /** Requests still being processed on this socket. */
@@ -58,6 +62,7 @@ export class WsSession {
       case 'invalid':
         // The socket stays usable: only this frame is answered with an error.
         this.log.debug({ err: (frame.error as Error)?.message, requestId: frame.requestId }, 'undecodable frame');
+        this.handler.recordRejection?.('websocket', 'INVALID_ARGUMENT');
         this.send(encodeInvalid(this.mode, frame.error, frame.requestId));
         return;
       case 'dryRun':

@@ -7,6 +7,7 @@ import { STATUS_MAP } from '../../errors.js';
 import type { GatewayHandler } from '../handler.js';
 import { schemeOf, type RunningServer, type TransportFactory, type TransportOptions } from '../transport.js';
 import { WsSession } from './session.js';
+import type { AuthGuard } from '../auth.js';
 import type { WsMode } from './frames.js';
 
 /** How often idle peers are pinged; one that misses a pong is dropped (and its requests aborted). */
@@ -27,6 +28,18 @@ function headerMetadata(req: IncomingMessage): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
   return out;
+}
+
+/**
+ * The upgrade's `Authorization` header, or a `token` query parameter: browsers
+ * cannot set headers on a WebSocket, so `ws://host/?token=...` is accepted too
+ * (the token then sits in the URL: keep it off shared logs, prefer the header).
+ */
+export function upgradeAuthorized(auth: AuthGuard, req: IncomingMessage): boolean {
+  if (auth.accepts(req.headers.authorization)) return true;
+  const query = (req.url ?? '').split('?')[1];
+  const token = query ? new URLSearchParams(query).get('token') : null;
+  return token !== null && auth.accepts(token);
 }
 
 /** Plain HTTP on the WebSocket port: `GET /` answers like Jina's health check, the rest asks for an upgrade. */
@@ -60,7 +73,18 @@ export const startWebSocketServer: TransportFactory = async (handler: GatewayHan
     maxPayload: options.maxMessageSize,
     perMessageDeflate: options.compression ? { threshold: 1024 } : false,
     handleProtocols: (offered) => pickProtocol(offered),
-    verifyClient: (_info, cb) => (draining ? cb(false, STATUS_MAP.UNAVAILABLE.http, 'server is shutting down') : cb(true)),
+    verifyClient: (info, cb) => {
+      // The upgrade is the one moment a WebSocket carries HTTP headers: check the token here.
+      if (options.auth && !upgradeAuthorized(options.auth, info.req)) {
+        handler.recordRejection?.('websocket', 'UNAUTHENTICATED');
+        return cb(false, STATUS_MAP.UNAUTHENTICATED.http, 'Unauthorized', { 'WWW-Authenticate': 'Bearer realm="clipflow"' });
+      }
+      if (draining) {
+        handler.recordRejection?.('websocket', 'UNAVAILABLE');
+        return cb(false, STATUS_MAP.UNAVAILABLE.http, 'server is shutting down');
+      }
+      cb(true);
+    },
   });
   wss.on('error', (err) => log.error({ err }, 'websocket server error'));
   wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
@@ -122,5 +146,8 @@ export const startWebSocketServer: TransportFactory = async (handler: GatewayHan
     return closed;
   };
 
-  return { protocol: 'websocket', host: options.host, port, url, close };
+  const drain = (): void => {
+    draining = true;
+  };
+  return { protocol: 'websocket', host: options.host, port, url, close, drain };
 };

@@ -211,11 +211,20 @@ export async function ensureModel(name: string, options: EnsureModelOptions = {}
   await mkdir(dir, { recursive: true });
   const mirrors = resolveMirrors(options.mirrors);
   const base = { entry, dir, mirrors, options };
-  const [t, v] = await Promise.all([
+  // Both parts settle before a failure is thrown, so neither leaves its lock behind when the process then exits.
+  const [t, v] = await allSettledOrThrow([
     shared({ ...base, part: 'textual', file: entry.source.textual }),
     shared({ ...base, part: 'visual', file: entry.source.visual }),
   ]);
   const downloaded = [t, v].filter((r) => r.downloaded).map((r) => r.path);
   if (downloaded.length > 0) childLogger('models').info({ model: entry.name, dir }, 'model ready');
   return { entry, dir, textual: t.path, visual: v.path, downloaded };
+}
+
+/** Like Promise.all, but waits for every promise before throwing the first failure. */
+async function allSettledOrThrow<T>(promises: Promise<T>[]): Promise<T[]> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
 }

@@ -170,8 +170,27 @@ function entryOf([name, architecture, tPath, tMd5, vPath, vMd5]: Row): ModelEntr
   });
 }
 
-/** The built-in entries, in clip-server's order. */
-export const BUILTIN_MODELS: readonly ModelEntry[] = Object.freeze(ONNX_ROWS.map(entryOf));
+/**
+ * clipflow's own small CLIP, shipped in the package (models/tiny-shapes): trained on
+ * rendered scenes of colored shapes (tools/train), it serves when nothing else can be had
+ * offline and gives tests embeddings with meaning.
+ */
+const TINY_SHAPES: ModelEntry = Object.freeze({
+  name: 'tiny-shapes::clipflow',
+  aliases: Object.freeze([]),
+  architecture: 'tiny-shapes-cnn',
+  embedDim: 64,
+  imageSize: 64,
+  contextLength: CLIP_CONTEXT_LENGTH,
+  tokenizer: 'clip-bpe' as const,
+  mean: CLIP_MEAN,
+  std: CLIP_STD,
+  runtimes: Object.freeze(['cpu', 'webgpu', 'cuda'] as ExecutionProvider[]),
+  source: Object.freeze({ kind: 'bundled' as const, dir: 'models/tiny-shapes' }),
+});
+
+/** The built-in entries: clip-server's, in its order, then clipflow's bundled model. */
+export const BUILTIN_MODELS: readonly ModelEntry[] = Object.freeze([...ONNX_ROWS.map(entryOf), TINY_SHAPES]);
 
 /** clip-server's default model. */
 export const DEFAULT_MODEL = 'ViT-B-32::openai';

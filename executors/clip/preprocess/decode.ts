@@ -59,10 +59,15 @@ function reason(e: unknown): string {
   return text.split('\n')[0]!.trim();
 }
 
-/** Refuses an image over the pixel budget, naming both numbers. */
+/** Megapixels to one decimal, or plain pixels where that would round to nothing. */
+function pixels(n: number): string {
+  return n >= 100_000 ? `${(n / 1e6).toFixed(1)} megapixels` : `${n} pixels`;
+}
+
+/** Refuses an image over the pixel budget, naming both numbers and the setting. */
 export function checkPixelBudget(width: number, height: number, maxPixels: number = DEFAULT_MAX_PIXELS): void {
   if (width * height > maxPixels) {
-    throw new BadRequestError(`image is ${width}x${height} (${(width * height / 1e6).toFixed(1)} megapixels), over the limit of ${(maxPixels / 1e6).toFixed(1)} megapixels`);
+    throw new BadRequestError(`image is ${width}x${height} (${pixels(width * height)}), over the limit of ${pixels(maxPixels)} (max_image_pixels)`);
   }
 }
 

@@ -1,10 +1,14 @@
 // `clipflow serve` with the CLIP encoder: real start-ups and the one-line failures
 // for a missing provider or model.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { Client } from '../../../core/client/client.js';
 import { packagePath } from '../../../core/config/paths.js';
-import { assertOneErrorLine, clipflow, serve } from '../../helpers/cli.js';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { assertOneErrorLine, clipflow, quietEnv, serve } from '../../helpers/cli.js';
 import { tinyModelDir } from '../../helpers/tiny-model.js';
 
 const DEFAULT_FLOW = packagePath('flows', 'default.yml');
@@ -40,4 +44,49 @@ describe('clipflow serve with ClipEncoder', () => {
     const out = await clipflow(['serve', DEFAULT_FLOW, '--port', '0', '--model', 'ViT-B-32::opnai']);
     assertOneErrorLine(out, /did you mean ViT-B-32::openai/);
   });
+
+  describe('with no network and an empty model cache', () => {
+    let cache: string;
+    let env: ReturnType<typeof quietEnv>;
+
+    before(async () => {
+      cache = await mkdtemp(join(tmpdir(), 'clipflow-offline-'));
+      // A mirror on a port nobody listens on: every download fails at once, as offline.
+      env = quietEnv({ CLIPFLOW_CACHE_DIR: cache, CLIPFLOW_MODEL_MIRRORS: `http://127.0.0.1:${await closedPort()}/` });
+    });
+    after(() => rm(cache, { recursive: true, force: true }));
+
+    it('the default flow serves the bundled tiny-shapes model, saying so in the banner and /status', async () => {
+      const { child, urls, out, done } = await serve([DEFAULT_FLOW, '--port', '0', '--protocol', 'http', '--host', '127.0.0.1'], 1, env);
+      const client = new Client(urls[0]!);
+      try {
+        assert.match(out(), /WARNING: .*OFFLINE DEMO MODEL.*tiny-shapes::clipflow/);
+        const status = (await (await fetch(`${urls[0]}/status`)).json()) as Record<string, unknown>;
+        assert.match(JSON.stringify(status), /OFFLINE DEMO MODEL/);
+        const [v] = (await client.encode(['a photo of a red circle'])) as Float32Array[];
+        assert.equal(v!.length, 64);
+      } finally {
+        await client.close();
+        child.kill('SIGTERM');
+      }
+      assert.equal((await done).code, 0);
+      const left = await readdir(cache, { recursive: true }).catch(() => []);
+      assert.deepEqual(left.filter((f) => /\.(lock|part|tmp)$|\.onnx$/.test(f)), [], 'no lock or partial file is left behind');
+    });
+
+    it('a flow that names a model fails instead of silently serving the demo model', async () => {
+      const out = await clipflow(['serve', DEFAULT_FLOW, '--port', '0', '--model', 'ViT-B-32::openai'], env);
+      assertOneErrorLine(out, /ViT-B-32::openai/);
+      assert.doesNotMatch(out.stdout + out.stderr, /tiny-shapes/);
+    });
+  });
 });
+
+/** A loopback port that was free a moment ago and has no listener now. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

@@ -35,6 +35,8 @@ const MALFORMED = Buffer.from([0x0a, 0x7f, 0x01]);
 /** upper (tags on `/`, upper-cases on /upper) → failing (throws on /fail) → slow (waits parameters.delay_ms). */
 const FLOW_YAML = `
 jtype: Flow
+# The compression tests send multi-MB texts; lift the per-text limit (default 100 000).
+with: { max_text_chars: 10000000 }
 executors:
   - name: upper
     uses: { jtype: Upper, ${MODULES} }

@@ -26,6 +26,8 @@ const EOI = Buffer.from([0]);
 /** upper (tags on any endpoint, upper-cases /upper) → failing (/fail) → slow (waits parameters.delay_ms). */
 const FLOW_YAML = `
 jtype: Flow
+# The compression tests send multi-MB texts; lift the per-text limit (default 100 000).
+with: { max_text_chars: 10000000 }
 executors:
   - { name: upper, uses: ${uses('Upper')} }
   - { name: failing, uses: ${uses('Failing')} }

@@ -7,11 +7,14 @@ import {
 import { BUILTIN_MODELS, CLIP_MEAN, CLIP_STD, DEFAULT_MODEL, type ModelEntry } from '../../../../../executors/clip/models/model-table.js';
 
 describe('model table', () => {
-  it("lists clip-server's 29 ONNX models with well-formed files", () => {
-    assert.equal(BUILTIN_MODELS.length, 29);
+  it("lists clip-server's 29 ONNX models with well-formed files, then the bundled tiny-shapes", () => {
+    const downloads = BUILTIN_MODELS.filter((e) => e.source.kind === 'download');
+    assert.equal(downloads.length, 29);
     const names = new Set(BUILTIN_MODELS.map((e) => e.name));
     assert.equal(names.size, BUILTIN_MODELS.length);
-    for (const e of BUILTIN_MODELS) {
+    const bundled = BUILTIN_MODELS.filter((e) => e.source.kind === 'bundled');
+    assert.deepEqual(bundled.map((e) => [e.name, e.embedDim, e.imageSize]), [['tiny-shapes::clipflow', 64, 64]]);
+    for (const e of downloads) {
       assert.equal(e.source.kind, 'download');
       if (e.source.kind !== 'download') continue;
       for (const f of [e.source.textual, e.source.visual]) {

@@ -1,0 +1,125 @@
+/**
+ * The raw onnxruntime-node ceiling: the same graphs clipflow serves, fed
+ * pre-made tensors straight from JS with the session options clipflow uses,
+ * and nothing else (no decoding, tokenising, batching or transport). This is
+ * the number the served path is compared against.
+ */
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { benchTokenizer, LATENCY_CAPTION, longTexts, randomPixels, shortCaptions } from './inputs.js';
+import type { BenchModels } from './models.js';
+import { peakRssMb, timeLoop, type Budget, type Latency, type Throughput } from './stats.js';
+
+/** One raw point: throughput plus the per-call latency that produced it. */
+export type RawPoint = Throughput & { batch: number; seqLength?: number; latency: Latency };
+
+/** Everything the raw section measures. */
+export interface RawResults {
+  threads: { intraOp: number; interOp: number };
+  images: { b1: RawPoint; b8: RawPoint; b32: RawPoint };
+  texts: {
+    /** clip-server graph, fixed 77, int32, batch 32. */
+    fixed77: RawPoint;
+    /** hf graph (the one served) at 77 tokens, batch 32. */
+    dynamic77: RawPoint;
+    /** hf graph at the short captions' padded length, batch 32. */
+    short: RawPoint;
+    /** hf graph, batch 1, at the latency caption's length: the floor of single-text latency. */
+    single: RawPoint;
+  };
+  peakRssMb: number;
+}
+
+/** Options of the raw section. */
+export interface RawOptions {
+  models: BenchModels;
+  budget: Budget;
+  intraOpThreads: number;
+  seed: number;
+}
+
+/** The graph options clipflow's onnx runtime uses on CPU (runtimes/onnx/onnx.runtime.ts). */
+export function clipflowSessionOptions(intraOpThreads: number): ort.InferenceSession.SessionOptions {
+  return { executionProviders: ['cpu'], intraOpNumThreads: intraOpThreads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential' };
+}
+
+/** Token rows `[SOT ... EOT]` (ragged) as the ids + mask tensors `session` declares, padded to `length`. */
+export function textFeeds(session: ort.InferenceSession, rows: number[][], length: number): Record<string, ort.Tensor> {
+  const wide = session.inputMetadata.some((m) => m.isTensor && m.type === 'int64');
+  const n = rows.length;
+  const ids = wide ? new BigInt64Array(n * length) : new Int32Array(n * length);
+  const mask = wide ? new BigInt64Array(n * length) : new Int32Array(n * length);
+  rows.forEach((row, r) => {
+    for (let i = 0; i < Math.min(length, row.length); i++) {
+      if (wide) {
+        (ids as BigInt64Array)[r * length + i] = BigInt(row[i]!);
+        (mask as BigInt64Array)[r * length + i] = 1n;
+      } else {
+        (ids as Int32Array)[r * length + i] = row[i]!;
+        (mask as Int32Array)[r * length + i] = 1;
+      }
+    }
+  });
+  const type = wide ? 'int64' : 'int32';
+  const feeds: Record<string, ort.Tensor> = { input_ids: new ort.Tensor(type, ids, [n, length]) };
+  if (session.inputNames.includes('attention_mask')) feeds.attention_mask = new ort.Tensor(type, mask, [n, length]);
+  return feeds;
+}
+
+/** The embeddings output: the first whose name ends in `embeds`, else the first. */
+function embedsOutput(session: ort.InferenceSession): string {
+  return session.outputNames.find((n) => n.endsWith('embeds')) ?? session.outputNames[0]!;
+}
+
+/** Times `session` on fixed feeds, fetching only the embeddings output (as clipflow does). */
+export async function runPoint(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>, batch: number, budget: Budget, seqLength?: number): Promise<RawPoint> {
+  const output = embedsOutput(session);
+  const measured = await timeLoop(budget, async () => {
+    const out = await session.run(feeds, [output]);
+    out[output]?.dispose();
+    return batch;
+  });
+  return { ...measured, batch, ...(seqLength !== undefined ? { seqLength } : {}) };
+}
+
+/**
+ * Measures the ceiling: images/s at batch 1, 8 and 32, texts/s at batch 32 on
+ * the fixed-77 and dynamic graphs, and single-text latency at the latency
+ * caption's length. Meant to run alone in its own process (see child.ts), so
+ * its threads and memory don't mix with the served section's.
+ */
+export async function runRawOrt(o: RawOptions): Promise<RawResults> {
+  const options = clipflowSessionOptions(o.intraOpThreads);
+  const hf = o.models.hf;
+  const vision = await ort.InferenceSession.create(join(hf, 'onnx', 'vision_model.onnx'), options);
+  const size = o.models.imageSize;
+  const images = {} as RawResults['images'];
+  for (const b of [1, 8, 32] as const) {
+    const pixels = new ort.Tensor('float32', randomPixels(b, size, o.seed + b), [b, 3, size, size]);
+    images[`b${b}`] = await runPoint(vision, { pixel_values: pixels }, b, o.budget);
+  }
+  await vision.release();
+
+  const tok = await benchTokenizer();
+  const rowsOf = (texts: string[], cut = 77) => texts.map((t) => [tok.sot, ...tok.encode(t).slice(0, cut - 2), tok.eot]);
+  const long = rowsOf(longTexts(32, o.seed));
+  const captions = await shortCaptions(32, o.seed);
+  const fixed = await ort.InferenceSession.create(join(o.models.clipServer, 'textual.onnx'), options);
+  const fixed77 = await runPoint(fixed, textFeeds(fixed, long, 77), 32, o.budget, 77);
+  await fixed.release();
+
+  const dynamic = await ort.InferenceSession.create(join(hf, 'onnx', 'text_model.onnx'), options);
+  const dynamic77 = await runPoint(dynamic, textFeeds(dynamic, long, 77), 32, o.budget, 77);
+  const short = await runPoint(dynamic, textFeeds(dynamic, rowsOf(captions.texts), captions.paddedLength), 32, o.budget, captions.paddedLength);
+  const latencyRow = rowsOf([LATENCY_CAPTION]);
+  const single = await runPoint(dynamic, textFeeds(dynamic, latencyRow, latencyRow[0]!.length), 1, o.budget, latencyRow[0]!.length);
+  await dynamic.release();
+
+  return {
+    threads: { intraOp: o.intraOpThreads, interOp: 1 },
+    images,
+    texts: { fixed77, dynamic77, short, single },
+    peakRssMb: peakRssMb(),
+  };
+}
+

@@ -1,0 +1,67 @@
+/**
+ * The raw ceiling measured again right before each served point, in a raw
+ * process kept open (and idle) through the served section. On a shared
+ * machine the ceiling moves with everybody else's work; a served/raw ratio
+ * whose two halves were measured seconds apart is far steadier than one whose
+ * halves are minutes apart. The same process rechecks the two main
+ * denominators at the end, which shows how far the machine drifted.
+ */
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { benchTokenizer, longTexts, randomPixels, shortCaptions } from './inputs.js';
+import type { InputKind } from './load.js';
+import { clipflowSessionOptions, runPoint, textFeeds, type RawOptions, type RawPoint } from './raw-ort.bench.js';
+import type { Budget } from './stats.js';
+
+/** The raw shapes served points are compared with. */
+export type PairedKind = 'images-b32' | 'texts-short' | 'texts-77';
+
+/** The two main denominators measured again after the served section; drift = recheck / first (1 = steady machine). */
+export interface RawRecheck {
+  imagesB32: RawPoint;
+  textsShort: RawPoint;
+  imagesDrift: number;
+  textsDrift: number;
+}
+
+/** Which raw shape a served input is compared with. */
+export function pairedKindOf(input: InputKind): PairedKind {
+  return input === 'short' ? 'texts-short' : input === 'long77' ? 'texts-77' : 'images-b32';
+}
+
+/** Sessions and feeds for the paired points, created once and kept warm. */
+export class PairedRaw {
+  private constructor(
+    private readonly vision: ort.InferenceSession,
+    private readonly text: ort.InferenceSession,
+    private readonly feeds: Record<PairedKind, { session: ort.InferenceSession; feeds: Record<string, ort.Tensor>; seqLength?: number }>,
+  ) {}
+
+  /** Loads the hf graphs (the ones served) and runs each shape once, untimed. */
+  static async open(o: RawOptions): Promise<PairedRaw> {
+    const options = clipflowSessionOptions(o.intraOpThreads);
+    const vision = await ort.InferenceSession.create(join(o.models.hf, 'onnx', 'vision_model.onnx'), options);
+    const text = await ort.InferenceSession.create(join(o.models.hf, 'onnx', 'text_model.onnx'), options);
+    const size = o.models.imageSize;
+    const tok = await benchTokenizer();
+    const rowsOf = (texts: string[]) => texts.map((t) => [tok.sot, ...tok.encode(t).slice(0, 75), tok.eot]);
+    const captions = await shortCaptions(32, o.seed);
+    const paired = new PairedRaw(vision, text, {
+      'images-b32': { session: vision, feeds: { pixel_values: new ort.Tensor('float32', randomPixels(32, size, o.seed + 32), [32, 3, size, size]) } },
+      'texts-short': { session: text, feeds: textFeeds(text, rowsOf(captions.texts), captions.paddedLength), seqLength: captions.paddedLength },
+      'texts-77': { session: text, feeds: textFeeds(text, rowsOf(longTexts(32, o.seed)), 77), seqLength: 77 },
+    });
+    for (const kind of Object.keys(paired.feeds) as PairedKind[]) await paired.measure(kind, { warmupCalls: 0, minCalls: 1, budgetMs: 0 });
+    return paired;
+  }
+
+  /** One point at batch 32 for `kind`. */
+  measure(kind: PairedKind, budget: Budget): Promise<RawPoint> {
+    const f = this.feeds[kind];
+    return runPoint(f.session, f.feeds, 32, budget, f.seqLength);
+  }
+
+  async release(): Promise<void> {
+    await Promise.allSettled([this.vision.release(), this.text.release()]);
+  }
+}

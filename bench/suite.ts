@@ -1,0 +1,126 @@
+/**
+ * One bench run, start to finish: generate (or reuse) the model, then the raw
+ * ORT ceiling, clipflow served, and transformers.js — one after another, each
+ * in its own process so none competes with another for the cores — then the
+ * headline ratios, the table and the JSON.
+ */
+import { loadavg } from 'node:os';
+import { headlines } from './headline.js';
+import { inChild, SectionProcess } from './ipc.js';
+import type { InputPools } from './load.js';
+import { machineInfo } from './machine.js';
+import { ensureBenchModels } from './models.js';
+import { effectiveThreads, type BenchOptions } from './options.js';
+import type { RawOptions, RawPoint, RawResults } from './raw-ort.bench.js';
+import type { PairedKind, RawRecheck } from './raw-paired.js';
+import { formatTable, writeReport, type BenchReport } from './report.js';
+import { runServedSection, type ServedResults } from './served.bench.js';
+import type { Budget } from './stats.js';
+import { writeTransformersJsModel } from './transformers-js-files.js';
+import type { PeerOptions, TransformersJsResults } from './transformers-js.bench.js';
+
+/** What a run hands back: the report, its table, and where the JSON went. */
+export interface BenchRun {
+  report: BenchReport;
+  table: string;
+  out: string;
+}
+
+/** Runs the whole bench; `log` gets progress lines (the CLI sends them to stderr). */
+export async function runBench(o: BenchOptions, log: (line: string) => void = () => undefined): Promise<BenchRun> {
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const machine = machineInfo();
+  const threads = effectiveThreads(o);
+  const timings: Record<string, number> = {};
+  const load: Record<string, number> = {};
+  let mark = performance.now();
+  const lap = (name: string) => {
+    const now = performance.now();
+    timings[name] = (now - mark) / 1000;
+    load[name] = loadavg()[0] ?? 0;
+    mark = now;
+  };
+
+  log(`model: ${o.preset} (seed ${o.seed}) in ${o.cacheDir}`);
+  const models = ensureBenchModels(o.preset, o.seed, o.cacheDir);
+  lap('model');
+  log(models.reused ? `model: reusing ${models.root}` : `model: generated ${models.root} in ${(models.generatedMs / 1000).toFixed(1)} s`);
+
+  // Warm-up of 1 call and at least 2 timed calls: one ViT-B/32 batch of 32 can take seconds on a small machine.
+  const budget: Budget = { warmupCalls: 1, minCalls: 2, budgetMs: o.rawSeconds * 1000 };
+  log('raw ORT ceiling...');
+  const rawOptions: RawOptions = { models, budget, intraOpThreads: threads, seed: o.seed };
+  const raw = await inChild<RawResults>('raw-ort', 'raw', rawOptions);
+  lap('raw');
+  log(`raw: images b32 ${raw.images.b32.perSecond.toFixed(1)}/s, short texts b32 ${raw.texts.short.perSecond.toFixed(1)}/s`);
+
+  // --quick checks the plumbing, so it uses few, small JPEGs; real runs use 64 distinct 640x427 ones.
+  const pools: InputPools = { seed: o.seed, images: o.quick ? 4 : 64, jpegSize: o.quick ? [160, 107] : [640, 427], pngSize: o.quick ? 64 : 224 };
+  // A raw process kept warm through the served section: paired points and the final recheck.
+  const pairedProc = SectionProcess.start('raw-paired');
+  let served: ServedResults;
+  let recheck: RawRecheck;
+  try {
+    await pairedProc.call('paired-open', rawOptions);
+    const pairedBudget: Budget = { warmupCalls: 0, minCalls: 2, budgetMs: (o.rawSeconds * 1000) / 2 };
+    const paired = (kind: PairedKind, b = pairedBudget) => pairedProc.call<RawPoint>('paired', { kind, budget: b });
+    served = await runServedSection({
+      server: { modelDir: models.hf, protocols: o.protocols, ...(o.threads ? { intraOpThreads: o.threads } : {}) },
+      clientMode: o.clientMode,
+      compareClients: o.compareClients,
+      fullMatrix: o.fullMatrix,
+      concurrency: o.concurrency,
+      prefetch: o.prefetch,
+      budgetMs: o.servedSeconds * 1000,
+      latencyBudgetMs: (o.servedSeconds * 1000) / 2,
+      latencyMinSamples: o.quick ? 3 : 20,
+      pools,
+      ...(o.paired ? { pairedRaw: (kind: PairedKind) => paired(kind) } : {}),
+      log,
+    });
+    lap('served');
+    log('raw ORT recheck...');
+    const [imagesB32, textsShort] = [await paired('images-b32', budget), await paired('texts-short', budget)];
+    recheck = {
+      imagesB32,
+      textsShort,
+      imagesDrift: imagesB32.perSecond / raw.images.b32.perSecond,
+      textsDrift: textsShort.perSecond / raw.texts.short.perSecond,
+    };
+    lap('recheck');
+  } finally {
+    await pairedProc.close();
+  }
+
+  let peer: TransformersJsResults | null = null;
+  if (!o.skipTransformers) {
+    log('transformers.js...');
+    const files = await writeTransformersJsModel(models.root, models.hf, models.imageSize);
+    const peerOptions: PeerOptions = { modelDir: files.dir, config: files.config, budget, intraOpThreads: threads, seed: o.seed, imageCount: pools.images, jpegSize: pools.jpegSize };
+    peer = await inChild<TransformersJsResults>('transformers.js', 'transformers', peerOptions).catch((e: unknown) => {
+      // It is a devDependency: an installed clipflow may not have it.
+      const hint = /Cannot find (package|module) '@huggingface\/transformers'/.test(String(e)) ? ' (install @huggingface/transformers or pass --skip-transformers)' : '';
+      throw new Error(`transformers.js section failed${hint}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    });
+    lap('transformers');
+  }
+
+  const report: BenchReport = {
+    schema: 'clipflow-bench/1',
+    startedAt,
+    durationS: (performance.now() - started) / 1000,
+    sectionS: timings,
+    sectionLoad: load,
+    machine: { ...machine, loadAverageAtEnd: loadavg()[0] ?? 0 },
+    options: { ...o, effectiveThreads: threads },
+    model: models,
+    raw,
+    rawRecheck: recheck,
+    served,
+    transformersJs: peer,
+    headlines: headlines(raw, served, peer),
+  };
+  writeReport(report, o.out);
+  return { report, table: formatTable(report), out: o.out };
+}

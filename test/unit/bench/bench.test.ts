@@ -1,0 +1,65 @@
+// Smoke test of the whole bench (`--quick`: tiny model generated into a temp
+// dir, a fraction of a second per point): every section must be present and
+// every number in the JSON finite. It checks the plumbing, not the speed.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resolveBenchOptions } from '../../../bench/options.js';
+import type { BenchReport } from '../../../bench/report.js';
+import { runBench } from '../../../bench/suite.js';
+
+/** Paths of numbers that are NaN or infinite, anywhere in the document. */
+function nonFinite(value: unknown, path = '$'): string[] {
+  if (typeof value === 'number') return Number.isFinite(value) ? [] : [path];
+  if (Array.isArray(value)) return value.flatMap((v, i) => nonFinite(v, `${path}[${i}]`));
+  if (value && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => nonFinite(v, `${path}.${k}`));
+  return [];
+}
+
+test('bench --quick runs every section on the tiny model and writes finite numbers', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'clipflow-bench-'));
+  try {
+    const out = join(dir, 'latest.json');
+    const run = await runBench(resolveBenchOptions({ quick: true, cacheDir: join(dir, 'models'), out }));
+    const report = JSON.parse(readFileSync(out, 'utf8')) as BenchReport;
+
+    assert.equal(report.model.preset, 'tiny');
+    for (const key of ['machine', 'options', 'model', 'raw', 'rawRecheck', 'served', 'transformersJs', 'headlines'] as const) {
+      assert.ok(report[key], `section ${key} is missing`);
+    }
+    assert.deepEqual(nonFinite(report), []);
+    for (const p of [report.raw.images.b1, report.raw.images.b8, report.raw.images.b32, ...Object.values(report.raw.texts)]) {
+      assert.ok(p.perSecond > 0 && p.calls >= 2);
+    }
+    // Full matrix on HTTP (4 inputs x 2 concurrencies), JPEG + short captions on grpc and websocket.
+    assert.equal(report.served.points.filter((p) => p.protocol === 'http').length, 8);
+    for (const protocol of ['grpc', 'websocket'] as const) {
+      assert.deepEqual(report.served.points.filter((p) => p.protocol === protocol).map((p) => p.input).sort(), ['jpeg', 'short']);
+    }
+    for (const p of report.served.points) {
+      assert.ok(p.perSecond > 0 && p.items > 0, `${p.key} measured nothing`);
+      // The server's own stage timers were read around every point (HTTP is served).
+      assert.ok(p.breakdown && p.breakdown.documents > 0, `${p.key} has no stage breakdown`);
+    }
+    assert.deepEqual(Object.keys(report.served.latency).sort(), ['grpc', 'http', 'websocket']);
+    assert.equal(report.served.clientComparison.length, 2);
+    assert.ok(report.served.server.peakRssMb > 0);
+
+    const peer = report.transformersJs!;
+    assert.ok(peer.config.ok, `config.json lacks ${peer.config.missing.join(', ')}`);
+    assert.equal(peer.tokenizerMismatches, 0, 'the generated tokenizer.json must tokenize like clipflow');
+    assert.ok(peer.jpegImages.perSecond > 0 && peer.shortCaptions.perSecond > 0);
+    assert.equal(typeof peer.truncation.keepsEot, 'boolean');
+
+    // Every target row is there, with a verdict.
+    assert.equal(report.headlines.filter((h) => h.target !== null).length, 7);
+    for (const h of report.headlines) assert.ok(h.target === null || typeof h.pass === 'boolean');
+    for (const section of ['Raw ORT ceiling', 'Served end to end', 'Where the served time goes', 'Latency', 'Peak RSS', 'transformers.js', 'Headline ratios']) {
+      assert.match(run.table, new RegExp(section));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
