@@ -30,7 +30,7 @@ const PHOTO_SIZES: ReadonlyArray<readonly [number, number]> = [
 
 function pickKind(rng: Rng): SceneKind {
   const r = rng.next();
-  return r < 0.25 ? 'single' : r < 0.65 ? 'count' : 'relation';
+  return r < 0.22 ? 'single' : r < 0.67 ? 'count' : 'relation';
 }
 
 /** Preprocessed uint8 CHW crop of a scene, as clipflow would feed it. */

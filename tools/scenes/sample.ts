@@ -43,9 +43,13 @@ export function sampleBackground(rng: Rng): Background {
       return { kind, a: dark(), b: dark(), param: 0, angle };
     case 'striped': {
       const base = chance(rng, 0.25) ? dark() : chance(rng, 0.5) ? tinted() : light();
-      const d = uniform(rng, 15, 55) * (chance(rng, 0.5) ? 1 : -1);
-      const b = base.map((x) => Math.max(0, Math.min(255, Math.round(x + d)))) as [number, number, number];
-      const straight = chance(rng, 0.6);
+      // Half the time a lighter or darker shade of the base, else a second, independently tinted colour:
+      // strong, colourful stripes are what most often fooled the counting skill.
+      const d = uniform(rng, 15, 80) * (chance(rng, 0.5) ? 1 : -1);
+      const b = chance(rng, 0.5)
+        ? (base.map((x) => Math.max(0, Math.min(255, Math.round(x + d)))) as [number, number, number])
+        : hsvToRgb(uniform(rng, 0, 360), uniform(rng, 0.1, 0.4), uniform(rng, 0.65, 1));
+      const straight = chance(rng, 0.5);
       return { kind, a: base, b, param: uniform(rng, 0.05, 0.25), angle: straight ? pick(rng, [0, Math.PI / 2]) : angle };
     }
     case 'gradient':
@@ -105,17 +109,18 @@ function sampleCount(rng: Rng, forcedN?: number): SceneSpec {
   for (;;) {
     const t = randomType(rng);
     const n = forcedN ?? intIn(rng, 1, 4);
-    const distractors = chance(rng, 0.5) ? 0 : intIn(rng, 1, 2);
+    // Two thirds of count scenes carry distractors (another colour and shape), up to three of them.
+    const distractors = chance(rng, 1 / 3) ? 0 : intIn(rng, 1, 3);
     const total = n + distractors;
-    const maxR = total <= 2 ? 0.17 : total <= 4 ? 0.13 : 0.1;
+    const maxR = total <= 2 ? 0.17 : total <= 4 ? 0.13 : total <= 5 ? 0.1 : 0.09;
     const outline = outlineOf(rng);
     const objs: SceneObject[] = [];
     const mixed = chance(rng, 0.6);
-    const base = uniform(rng, 0.06, maxR);
-    for (let i = 0; i < n; i++) objs.push(makeObject(rng, t, mixed ? uniform(rng, 0.06, maxR) : base * uniform(rng, 0.95, 1.05), outline));
+    const base = uniform(rng, 0.05, maxR);
+    for (let i = 0; i < n; i++) objs.push(makeObject(rng, t, mixed ? uniform(rng, 0.05, maxR) : base * uniform(rng, 0.95, 1.05), outline));
     for (let i = 0; i < distractors; i++) {
       const d: ObjectType = { color: pick(rng, COLORS.filter((c) => c !== t.color)), shape: pick(rng, SHAPES.filter((s) => s !== t.shape)) };
-      objs.push(makeObject(rng, d, uniform(rng, 0.06, maxR), outline));
+      objs.push(makeObject(rng, d, uniform(rng, 0.05, maxR), outline));
     }
     if (!place(rng, objs)) continue;
     return { kind: 'count', objects: objs, background: sampleBackground(rng), count: { n, ...t } };

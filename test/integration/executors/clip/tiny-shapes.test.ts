@@ -3,11 +3,12 @@
 // HTTP /rank against wrong captions per skill, and a caption finds its photo in a
 // small gallery by cosine.
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { packagePath } from '../../../../core/config/paths.js';
 import { cosine } from '../../../../executors/clip/rank.js';
 import { COLORS, SHAPES, captionText, encodePng, makeRng, renderScene, sampleBackground, shadeOf, type SceneSpec } from '../../../../tools/scenes/index.js';
-import { mainCase, rankAccuracy, SKILLS, type RankCase } from '../../../../tools/scenes/rank-eval.js';
+import { mainCase, rankAccuracy, rankTop, SKILLS, type RankCase } from '../../../../tools/scenes/rank-eval.js';
 import { flowYaml, serveYaml } from '../../../helpers/flows.js';
 
 const MODEL_DIR = packagePath('models', 'tiny-shapes');
@@ -63,5 +64,20 @@ describe('tiny-shapes::clipflow through the server', () => {
       const best = scores.indexOf(Math.max(...scores));
       assert.equal(gallery[best]!.caption, text, `"${text}" found "${gallery[best]!.caption}"`);
     }
+  });
+
+  it("answers the README's /rank examples as documented", async () => {
+    const examples = [
+      ['three-blue-squares.png', 'a photo of three blue squares', ['a photo of one blue square', 'a photo of two blue squares', 'a photo of four blue squares']],
+      ['red-circle-left-of-green-triangle.png', 'the red circle is on the left of the green triangle', [
+        'the red circle is on the right of the green triangle', 'the red circle is above the green triangle', 'the green triangle is on the left of the red circle',
+      ]],
+    ] as const;
+    const cases: RankCase[] = [];
+    for (const [file, caption, alternatives] of examples) {
+      cases.push({ skill: 'count', png: await readFile(packagePath('docs', 'scenes', file)), caption, alternatives: [...alternatives] });
+    }
+    const tops = await rankTop(url, cases);
+    assert.deepEqual(tops, examples.map((e) => e[1]));
   });
 });
