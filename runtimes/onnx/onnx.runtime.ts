@@ -2,10 +2,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { physicalCores } from '../../core/config/cpu.js';
 import { ModelLoadError, ProviderUnavailableError } from '../errors.js';
 import type { ExecutionProvider, InferenceRuntime, InferenceSession, SessionOptions } from '../runtime.js';
-import { OnnxSession } from './onnx.session.js';
+import { WorkerSession } from './worker.session.js';
 
 const INSTALL_HINT =
   'onnxruntime-node skips its GPU binaries here (.npmrc onnxruntime-node-install=skip); on a machine with CUDA 12 ' +
@@ -38,8 +37,8 @@ function hasLibrary(fragment: string): boolean {
 }
 
 /**
- * onnxruntime-node behind the InferenceRuntime contract. The only module in the
- * project that imports onnxruntime-node.
+ * onnxruntime-node behind the InferenceRuntime contract. runtimes/onnx is the only
+ * folder in the project that imports onnxruntime-node.
  */
 export class OnnxRuntime implements InferenceRuntime {
   readonly name = 'onnx';
@@ -65,41 +64,7 @@ export class OnnxRuntime implements InferenceRuntime {
     const status = (await this.probe())[provider];
     if (!status?.available) throw new ProviderUnavailableError(provider, status?.reason ?? 'unknown provider');
     if (!existsSync(modelPath)) throw new ModelLoadError(modelPath, 'file not found');
-    const replicas = Math.max(1, options.replicas ?? 1);
-    const sessionOptions: ort.InferenceSession.SessionOptions = {
-      executionProviders: [providerConfig(provider, options.deviceId)],
-      intraOpNumThreads: options.intraOpThreads ?? Math.max(1, Math.floor(physicalCores() / replicas)),
-      interOpNumThreads: options.interOpThreads ?? 1,
-      graphOptimizationLevel: options.graphOptimization ?? 'all',
-      executionMode: 'sequential',
-    };
-    let session: ort.InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(modelPath, sessionOptions);
-    } catch (e) {
-      const message = (e as Error).message;
-      if (provider !== 'cpu') throw new ProviderUnavailableError(provider, `session creation failed: ${lastSentence(message)}`);
-      throw new ModelLoadError(modelPath, message);
-    }
-    return new OnnxSession(session, provider);
+    // Inference runs on a worker thread: ORT's run blocks its caller for the whole batch.
+    return WorkerSession.open(modelPath, options);
   }
-}
-
-function providerConfig(provider: ExecutionProvider, deviceId = 0): ort.InferenceSession.ExecutionProviderConfig {
-  switch (provider) {
-    case 'cuda':
-      return { name: 'cuda', deviceId };
-    case 'tensorrt':
-      return { name: 'tensorrt', deviceId } as ort.InferenceSession.ExecutionProviderConfig;
-    case 'webgpu':
-      return { name: 'webgpu' };
-    default:
-      return 'cpu';
-  }
-}
-
-/** ORT errors start with a source location and an assertion; the useful part is the end. */
-function lastSentence(message: string): string {
-  const parts = message.split(/(?<=[.!])\s+|\n/).map((p) => p.trim()).filter(Boolean);
-  return parts.slice(-1)[0] ?? message;
 }

@@ -1,7 +1,7 @@
 // Every execution provider passes one contract. Providers this machine cannot run
 // are skipped with the probe's own reason; cpu always runs.
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -78,6 +78,39 @@ for (const provider of EXECUTION_PROVIDERS) {
         assert.ok(dot / Math.sqrt(na * nb) > 0.999, 'fp16 and fp32 graphs of the same seed agree');
       } finally {
         await Promise.all([fp16.release(), fp32.release()]);
+      }
+    });
+
+    it('a corrupt model file is a load error naming it, from the inference thread', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'clipflow-corrupt-'));
+      const path = join(dir, 'visual.onnx');
+      writeFileSync(path, 'this is not an onnx graph');
+      await assert.rejects(runtime.load(path, options), (e: Error) => {
+        assert.ok(e instanceof ModelLoadError || e instanceof ProviderUnavailableError, String(e));
+        if (e instanceof ModelLoadError) assert.ok(e.message.includes(path));
+        return true;
+      });
+    });
+
+    it('keeps the calling thread free while a batch runs', async () => {
+      if (provider !== 'cpu') return;
+      const session = await runtime.load(join(tinyModelDir('clip-server'), 'visual.onnx'), options);
+      try {
+        // Grow the batch until one run takes long enough to see timers fire (or not) during it.
+        for (let n = 64; ; n *= 2) {
+          const pixels = { data: new Float32Array(n * 3 * 32 * 32).fill(0.1), dims: [n, 3, 32, 32] };
+          let ticks = 0;
+          const timer = setInterval(() => ticks++, 1);
+          const started = performance.now();
+          await session.run({ pixel_values: pixels });
+          const ms = performance.now() - started;
+          clearInterval(timer);
+          if (ms < 100 && n < 65_536) continue;
+          assert.ok(ticks >= 10, `only ${ticks} timer ticks during a ${ms.toFixed(0)} ms run: inference blocked the event loop`);
+          break;
+        }
+      } finally {
+        await session.release();
       }
     });
 

@@ -1,0 +1,134 @@
+import { Worker } from 'node:worker_threads';
+import { ModelLoadError, ProviderUnavailableError } from '../errors.js';
+import type { ExecutionProvider, HostTensor, InferenceSession, SessionOptions, TensorSpec } from '../runtime.js';
+
+/** What the worker is started with. */
+export interface WorkerInit {
+  modelPath: string;
+  options: SessionOptions;
+}
+
+/** A typed error crossing the thread boundary (class instances do not survive postMessage). */
+export type SessionFailure =
+  | { kind: 'provider'; provider: ExecutionProvider; reason: string }
+  | { kind: 'load'; path: string; reason: string }
+  | { kind: 'error'; message: string };
+
+type Outputs = Record<string, { data: Float32Array; dims: number[] }>;
+
+/** Main thread → worker. */
+export type ToSession =
+  | { type: 'run'; id: number; feeds: Record<string, HostTensor>; outputNames?: string[] }
+  | { type: 'release' };
+
+/** Worker → main thread. */
+type FromSession =
+  | { type: 'ready'; inputs: TensorSpec[]; outputs: TensorSpec[]; provider: ExecutionProvider }
+  | { type: 'open-failed'; error: SessionFailure }
+  | { type: 'result'; id: number; outputs: Outputs }
+  | { type: 'run-failed'; id: number; error: SessionFailure }
+  | { type: 'released' };
+
+function toError(f: SessionFailure): Error {
+  if (f.kind === 'provider') return new ProviderUnavailableError(f.provider, f.reason);
+  if (f.kind === 'load') return new ModelLoadError(f.path, f.reason);
+  return new Error(f.message);
+}
+
+/** The compiled worker entry next to this module (`.js` in dist, `.ts` under a TS loader). */
+const WORKER_URL = new URL(`./session.worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+
+/**
+ * An ORT session on a worker thread of its own, behind the same InferenceSession
+ * contract. Feeds are copied to the worker (callers may reuse their buffers);
+ * outputs are transferred back. The worker holds the process open only while a
+ * run is pending.
+ */
+export class WorkerSession implements InferenceSession {
+  private nextId = 0;
+  private readonly pending = new Map<number, { resolve: (o: Outputs) => void; reject: (e: Error) => void }>();
+  /** Set once the worker is gone: every later call fails with it. */
+  private stopped: Error | undefined;
+  private released: Promise<void> | undefined;
+
+  private constructor(
+    private readonly worker: Worker,
+    readonly inputs: readonly TensorSpec[],
+    readonly outputs: readonly TensorSpec[],
+    readonly provider: ExecutionProvider,
+  ) {
+    worker.on('message', (msg: FromSession) => this.onMessage(msg));
+    worker.on('error', (e) => this.stop(new Error(`inference worker failed: ${e.message}`)));
+    worker.on('exit', (code) => this.stop(new Error(`inference worker exited (code ${code})`)));
+    worker.unref();
+  }
+
+  /** Starts a worker and loads `modelPath` there; rejects with the same typed errors as an inline load. */
+  static open(modelPath: string, options: SessionOptions): Promise<WorkerSession> {
+    const worker = new Worker(WORKER_URL, { workerData: { modelPath, options } satisfies WorkerInit });
+    return new Promise((resolve, reject) => {
+      // Only our own listeners come off: Worker keeps internal ones on itself.
+      const settle = () => {
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+      };
+      const fail = (e: Error) => {
+        settle();
+        void worker.terminate();
+        reject(e);
+      };
+      const onMessage = (msg: FromSession) => {
+        if (msg.type !== 'ready') return fail(msg.type === 'open-failed' ? toError(msg.error) : new Error(`inference worker sent ${msg.type} before ready`));
+        settle();
+        resolve(new WorkerSession(worker, msg.inputs, msg.outputs, msg.provider));
+      };
+      const onError = (e: Error) => fail(new ModelLoadError(modelPath, `inference worker failed: ${e.message}`));
+      const onExit = (code: number) => fail(new ModelLoadError(modelPath, `inference worker exited (code ${code}) while loading`));
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.on('exit', onExit);
+    });
+  }
+
+  run(feeds: Record<string, HostTensor>, outputNames?: string[]): Promise<Outputs> {
+    if (this.stopped) return Promise.reject(this.stopped);
+    if (this.released) return Promise.reject(new Error('inference session already released'));
+    const id = this.nextId++;
+    return new Promise<Outputs>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      if (this.pending.size === 1) this.worker.ref();
+      this.worker.postMessage({ type: 'run', id, feeds, outputNames } satisfies ToSession);
+    });
+  }
+
+  release(): Promise<void> {
+    this.released ??= new Promise<void>((resolve) => {
+      if (this.stopped) return resolve();
+      this.worker.ref();
+      this.worker.once('exit', () => resolve());
+      this.worker.postMessage({ type: 'release' } satisfies ToSession);
+    });
+    return this.released;
+  }
+
+  private onMessage(msg: FromSession): void {
+    if (msg.type === 'released') {
+      void this.worker.terminate();
+      return;
+    }
+    if (msg.type !== 'result' && msg.type !== 'run-failed') return;
+    const call = this.pending.get(msg.id);
+    if (!call) return;
+    this.pending.delete(msg.id);
+    if (this.pending.size === 0 && !this.released) this.worker.unref();
+    if (msg.type === 'result') call.resolve(msg.outputs);
+    else call.reject(toError(msg.error));
+  }
+
+  private stop(error: Error): void {
+    this.stopped ??= error;
+    for (const call of this.pending.values()) call.reject(error);
+    this.pending.clear();
+  }
+}
