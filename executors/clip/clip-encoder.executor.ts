@@ -7,7 +7,7 @@ import { physicalCores } from '../../core/config/cpu.js';
 import { dynamicBatching, requests } from '../../core/executor/decorators.js';
 import { EXECUTION_PROVIDERS, inferenceRuntime, type ExecutionProvider } from '../../runtimes/index.js';
 import { ClipModel } from './clip-model.js';
-import { buildImageBatch, prefetchRemoteImages } from './image-batch.js';
+import { buildImageBatch, stageImages, type ImageBatchOptions } from './image-batch.js';
 import { DEFAULT_FETCH_POLICY, type FetchPolicy } from './image-fetch.js';
 import { rankMatches } from './rank.js';
 import { resolveEncoderModel } from './model-loader.js';
@@ -30,6 +30,9 @@ interface ClipEncoderArgs {
   fetch_max_bytes?: number;
   uri_allowlist?: string[];
 }
+
+/** Documents per merged model call; requests of up to this many images are staged ahead of their batch. */
+const BATCH_SIZE = 64;
 
 /**
  * Encodes text and images with a CLIP model (clip-server's `CLIPEncoder`), and
@@ -92,15 +95,33 @@ export class ClipEncoder extends Executor {
   }
 
   @requests(['/', '/encode', '/index', '/search', '/update'])
-  @dynamicBatching({ preferredBatchSize: 64, timeout: 0, prepare: 'prefetch' })
+  @dynamicBatching({ preferredBatchSize: BATCH_SIZE, timeout: 0, prepare: 'stage' })
   async encode({ docs, parameters, signal }: HandlerArgs): Promise<void> {
     await this.encodeDocs(docs.traverse(this.accessPaths(parameters)), docs, Boolean(parameters.drop_image_content), signal);
   }
 
-  /** Per request, before batching: remote image URIs are fetched here, not inside a shared batch. */
-  async prefetch({ docs, parameters, signal }: HandlerArgs): Promise<void> {
+  /**
+   * Per request, before batching: remote images are fetched here, not inside a shared
+   * batch, and the images of requests up to a batch in size are decoded and cropped
+   * while the model runs the batch before (see stageImages).
+   */
+  async stage({ docs, parameters, signal }: HandlerArgs): Promise<void> {
     const position = new Map<Document, number>(docs.map((d, i) => [d, i]));
-    await prefetchRemoteImages(docs.traverse(this.accessPaths(parameters)), (d) => position.get(d) ?? -1, this.fetchPolicy, signal);
+    await stageImages(docs.traverse(this.accessPaths(parameters)), (d) => position.get(d) ?? -1, this.imageOptions(signal), BATCH_SIZE);
+  }
+
+  private imageOptions(signal?: AbortSignal): ImageBatchOptions {
+    const model = this.model;
+    if (!model) throw new Error('ClipEncoder used before init()');
+    return {
+      size: model.imageSize,
+      mean: model.spec.mean,
+      std: model.spec.std,
+      fetch: this.fetchPolicy,
+      maxPixels: this.opts.max_image_pixels,
+      concurrency: this.opts.num_worker_preprocess ?? physicalCores(),
+      signal,
+    };
   }
 
   private accessPaths(parameters: Record<string, unknown>): string {
@@ -137,15 +158,7 @@ export class ClipEncoder extends Executor {
     }
     const batches: Document[][] = [];
     for (let i = 0; i < images.length; i += size) batches.push(images.slice(i, i + size));
-    const options = {
-      size: model.imageSize,
-      mean: model.spec.mean,
-      std: model.spec.std,
-      fetch: this.fetchPolicy,
-      maxPixels: this.opts.max_image_pixels,
-      concurrency: this.opts.num_worker_preprocess ?? physicalCores(),
-      signal,
-    };
+    const options = this.imageOptions(signal);
     // Pipelined: the next minibatch is fetched, decoded and preprocessed while the model runs this one.
     await pipeline(
       batches,

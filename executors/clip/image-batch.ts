@@ -3,7 +3,7 @@ import type { NdArray } from '../../core/document/ndarray.js';
 import { BadRequestError, ClipflowError, errorMessage } from '../../core/errors.js';
 import { inSpan } from '../../core/telemetry/tracing.js';
 import { fetchImage, type FetchPolicy } from './image-fetch.js';
-import { decodeImage, preprocessInto } from './preprocess/index.js';
+import { decodeImage, normaliseUint8Into, preprocessInto, preprocessToUint8 } from './preprocess/index.js';
 
 export interface ImageBatchOptions {
   size: number;
@@ -29,26 +29,53 @@ async function forEachLimited<T>(items: T[], limit: number, task: (item: T, inde
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-/** Remote images fetched ahead of batching (see prefetchRemoteImages), by document. */
-const prefetched = new WeakMap<Document, Uint8Array>();
+/**
+ * Work done for a document before it joins a batch: its remote image's bytes, or
+ * its finished crop. Kept on the document under a symbol, which the batch queue's
+ * copies (Object.assign) carry along and no codec serialises.
+ */
+const STAGED = Symbol('clipflow.stagedImage');
+type Staged = { bytes: Uint8Array } | { size: number; chw: Uint8Array };
+type StagedDoc = Document & { [STAGED]?: Staged };
+
+function isImage(doc: Document): boolean {
+  return !doc.text && ((doc.blob !== undefined && doc.blob.byteLength > 0) || !!doc.tensor || !!doc.uri);
+}
 
 function isRemote(doc: Document): boolean {
   return !doc.text && !(doc.blob && doc.blob.byteLength) && !doc.tensor && /^https?:\/\//i.test(doc.uri ?? '');
 }
 
+/** Runs `task`, naming the document in a caller's error; anything else is ours and stays internal. */
+async function namingDoc<T>(doc: Document, indexOf: (d: Document) => number, task: () => Promise<T>): Promise<T> {
+  try {
+    return await task();
+  } catch (e) {
+    if (!(e instanceof ClipflowError) || e.code !== 'INVALID_ARGUMENT') throw e;
+    throw new BadRequestError(`document ${doc.id} (index ${indexOf(doc)}): cannot use its image: ${errorMessage(e)}`, { cause: e });
+  }
+}
+
 /**
- * Fetches the http(s) images of one request before it joins a batch, so a slow or
- * failing remote server only ever delays or fails its own request.
+ * Per request, before it joins a batch: fetches its http(s) images (so a slow or
+ * failing remote server only delays or fails its own request) and, for requests of
+ * up to `stageLimit` images, decodes and crops them too, so this work overlaps the
+ * batch the model is running rather than waiting for it. A bad image fails only
+ * its own request.
  */
-export async function prefetchRemoteImages(docs: Iterable<Document>, indexOf: (d: Document) => number, policy: FetchPolicy, signal?: AbortSignal): Promise<void> {
-  await Promise.all(
-    [...docs].filter(isRemote).map(async (doc) => {
-      try {
-        prefetched.set(doc, await fetchImage(doc.uri!, policy, signal));
-      } catch (e) {
-        if (!(e instanceof ClipflowError) || e.code !== 'INVALID_ARGUMENT') throw e;
-        throw new BadRequestError(`document ${doc.id} (index ${indexOf(doc)}): cannot use its image: ${errorMessage(e)}`, { cause: e });
+export async function stageImages(docs: Iterable<Document>, indexOf: (d: Document) => number, options: ImageBatchOptions, stageLimit: number): Promise<void> {
+  const images = [...docs].filter(isImage) as StagedDoc[];
+  const crop = images.length <= stageLimit;
+  await forEachLimited(images, Math.max(1, options.concurrency), (doc) =>
+    namingDoc(doc, indexOf, async () => {
+      if (!crop && !isRemote(doc)) return;
+      const source = await imageSource(doc, options);
+      if (!crop) {
+        doc[STAGED] = { bytes: source as Uint8Array };
+        return;
       }
+      const image = await inSpan('clip.decode', { 'clipflow.document_id': doc.id }, () => decodeImage(source, { maxPixels: options.maxPixels }));
+      doc[STAGED] = { size: options.size, chw: preprocessToUint8(image, options.size) };
     }),
   );
 }
@@ -57,8 +84,8 @@ export async function prefetchRemoteImages(docs: Iterable<Document>, indexOf: (d
 async function imageSource(doc: Document, options: ImageBatchOptions): Promise<Uint8Array | string | NdArray> {
   if (doc.blob && doc.blob.byteLength > 0) return doc.blob;
   if (doc.tensor) return doc.tensor;
-  const early = prefetched.get(doc);
-  if (early) return early;
+  const staged = (doc as StagedDoc)[STAGED];
+  if (staged && 'bytes' in staged) return staged.bytes;
   const uri = doc.uri ?? '';
   if (uri.startsWith('data:')) return uri;
   if (/^https?:\/\//i.test(uri)) return fetchImage(uri, options.fetch, options.signal);
@@ -77,16 +104,18 @@ export async function buildImageBatch(docs: Document[], indexOf: (d: Document) =
   const { size } = options;
   const plane = 3 * size * size;
   const out = new Float32Array(docs.length * plane);
-  await forEachLimited(docs, Math.max(1, options.concurrency), async (doc, i) => {
-      try {
+  await forEachLimited(docs as StagedDoc[], Math.max(1, options.concurrency), async (doc, i) => {
+    const staged = doc[STAGED];
+    if (staged && 'chw' in staged && staged.size === size) {
+      normaliseUint8Into(staged.chw, out, i * plane, { mean: options.mean, std: options.std });
+    } else {
+      await namingDoc(doc, indexOf, async () => {
         const source = await imageSource(doc, options);
         const image = await inSpan('clip.decode', { 'clipflow.document_id': doc.id }, () => decodeImage(source, { maxPixels: options.maxPixels }));
         preprocessInto(image, size, out, i * plane, { mean: options.mean, std: options.std });
-      } catch (e) {
-        // Bad input is the caller's error, named; anything else is ours and stays internal.
-        if (!(e instanceof ClipflowError) || e.code !== 'INVALID_ARGUMENT') throw e;
-        throw new BadRequestError(`document ${doc.id} (index ${indexOf(doc)}): cannot use its image: ${errorMessage(e)}`, { cause: e });
-      }
+      });
+    }
+    delete doc[STAGED];
   });
   return out;
 }

@@ -8,7 +8,7 @@ export { DEFAULT_MAX_PIXELS, checkPixelBudget, decodeBytes, type DecodedImage, t
 export { planCrop, resizedSize, centerCropOffset, roundHalfEven, type CropPlan } from './geometry.js';
 export { pilModeOf, pngMode, gifMode, type PilMode } from './pil-mode.js';
 export {
-  CLIP_MEAN, CLIP_STD, CLIP_NORMALIZATION, preprocessImage, preprocessInto, preprocessToUint8,
+  CLIP_MEAN, CLIP_STD, CLIP_NORMALIZATION, preprocessImage, preprocessInto, preprocessToUint8, normaliseUint8Into,
   type Normalization, type PreprocessOptions,
 } from './preprocess.js';
 export { decodeImage, imageFromTensor, parseDataUri, type DataUri, type ImageInput } from './source.js';

@@ -129,6 +129,20 @@ export function preprocessToUint8(image: DecodedImage, size: number): Uint8Array
 }
 
 /**
+ * Normalises a crop made by {@link preprocessToUint8} into `out` at `offset`: the
+ * same values {@link preprocessInto} writes, for crops prepared ahead of batching.
+ */
+export function normaliseUint8Into(chw: Uint8Array, out: Float32Array, offset = 0, norm: Normalization = CLIP_NORMALIZATION): void {
+  if (offset + chw.length > out.length) throw new RangeError(`output needs ${chw.length} floats at offset ${offset}, the array holds ${out.length}`);
+  const luts = lookupTables(norm);
+  const plane = chw.length / 3;
+  for (let c = 0; c < 3; c++) {
+    const lut = luts[c]!;
+    for (let i = c * plane, end = i + plane; i < end; i++) out[offset + i] = lut[chw[i]!]!;
+  }
+}
+
+/**
  * Decodes and preprocesses one image (bytes, `data:` URI or uint8 tensor) into a
  * new float32 CHW tensor of 3 x S x S. Invalid input raises `BadRequestError`.
  */

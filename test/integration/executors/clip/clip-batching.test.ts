@@ -58,6 +58,23 @@ describe('ClipEncoder dynamic batching', () => {
     }
   });
 
+  it('images staged ahead of their batch embed exactly as images preprocessed inside it', async () => {
+    // Requests of up to 64 images are decoded and cropped before batching; bigger ones inside the
+    // model call. 70 images in one request take the second path, one per request the first.
+    const client = new Client(serving.url('http'));
+    try {
+      const docs = Array.from({ length: 70 }, (_, i) => new Document({ id: `b${i}`, blob: images[i % images.length]! }));
+      const big = await client.post('/encode', docs.map((d) => new Document({ id: d.id, blob: d.blob })), { batchSize: 70 });
+      const single = await Promise.all(docs.slice(0, images.length).map((d) => client.post('/encode', [new Document({ id: d.id, blob: d.blob })])));
+      for (const [one] of single) {
+        const c = cosine(one!.embedding!, big.find((d) => d.id === one!.id)!.embedding!);
+        assert.ok(c >= 0.99999, `${one!.id}: cosine ${c}`);
+      }
+    } finally {
+      await client.close();
+    }
+  });
+
   it('a slow remote image delays only its own request', async () => {
     const client = new Client(serving.url('http'));
     try {
