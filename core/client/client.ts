@@ -237,7 +237,9 @@ export class Client {
         while (inflight.size >= prefetch && !failure) await Promise.race(inflight);
         if (failure) break;
       }
-      if (batch.length && !failure) dispatch(batch);
+      // No inputs at all still makes one request (Jina's client does too): endpoints such as
+      // /build_index or /status work on parameters alone.
+      if ((batch.length || !slots.length) && !failure) dispatch(batch);
       while (inflight.size && !failure) await Promise.race(inflight);
     } catch (e) {
       failure ??= e;

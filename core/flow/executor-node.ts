@@ -50,7 +50,7 @@ export class ExecutorNode implements FlowNode {
     const cls: ExecutorClass = registry.resolve(uses.jtype, `${path}.uses.jtype`);
     for (const [k, v] of Object.entries(this.config.env)) process.env[k] = v;
     if (this.config.workspace) mkdirSync(this.config.workspace, { recursive: true });
-    const made = await Promise.all(
+    const settled = await Promise.allSettled(
       Array.from({ length: this.config.replicas }, async (_, id): Promise<Replica> => {
         const context: ExecutorContext = {
           name: this.name,
@@ -68,7 +68,13 @@ export class ExecutorNode implements FlowNode {
         return { id, instance, handlers, outstanding: 0 };
       }),
     );
-    this.replicas.push(...made);
+    for (const r of settled) if (r.status === 'fulfilled') this.replicas.push(r.value);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      // The replicas that did start hold sessions, threads and workspace locks: give them back.
+      await this.close();
+      throw failed.reason;
+    }
   }
 
   /** True when some handler (exact or default) serves this endpoint. */

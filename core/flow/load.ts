@@ -217,7 +217,8 @@ function buildExecutor(
     if (e[key] != null) warnings.push(`${at}.${key}: ignored (a Jina feature clipflow does not implement)`);
   }
   const external = e.external ?? false;
-  if (external && !e.host) throw new FlowConfigError('required when external: true', `${at}.host`);
+  const host = Array.isArray(e.host) ? e.host.join(',') : e.host;
+  if (external && !host) throw new FlowConfigError('required when external: true', `${at}.host`);
   if (external && !e.port) throw new FlowConfigError('required when external: true', `${at}.port`);
   if (external && e.port!.includes(0)) throw new FlowConfigError('an external executor needs real ports, not 0', `${at}.port`);
   const timeoutSend = e.timeout_send ?? s.timeout_send;
@@ -226,14 +227,14 @@ function buildExecutor(
     name,
     uses: buildUses(e, at, dir, o, warnings),
     // Several ports of an external executor are its replicas.
-    replicas: external ? e.port!.length : o.replicas ?? e.replicas ?? 1,
+    replicas: external ? Math.max(e.port!.length, host!.split(',').filter((h) => h.trim()).length) : o.replicas ?? e.replicas ?? 1,
     shards: e.shards ?? 1,
     needs: [...new Set(e.needs ?? [previous])],
     ...(e.workspace ? { workspace: resolve(dir, e.workspace) } : {}),
     env: stringify(e.env),
     ...(e.polling != null ? { polling: e.polling } : {}),
     external,
-    ...(e.host ? { host: e.host } : {}),
+    ...(host ? { host } : {}),
     ...(e.port ? { port: e.port } : {}),
     tls: e.tls ?? false,
     ...(timeoutSend != null && timeoutSend > 0 ? { timeoutSend } : {}),

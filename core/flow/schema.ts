@@ -108,6 +108,8 @@ const EXECUTOR_IGNORED = [
   'output_array_type', 'disable_reduce', 'no_reduce', 'upload_files', 'tracing',
   'traces_exporter_host', 'traces_exporter_port', 'metrics', 'metrics_exporter_host', 'metrics_exporter_port',
   'raft_configuration', 'peer_ports',
+  // Read by `clipflow export` for Kubernetes / docker-compose; nothing to do when serving in one process.
+  'resources',
 ] as const;
 
 /**
@@ -132,7 +134,8 @@ export const executorSchema = z.strictObject({
   env: opt(envMap),
   polling: opt(z.union([polling, z.record(z.string(), polling)])),
   external: opt(z.boolean()),
-  host: opt(z.string().min(1)),
+  // External replicas on several machines: a list, or one string with commas.
+  host: opt(z.union([z.string().min(1), z.array(z.string().min(1)).min(1)])),
   port: opt(oneOrMany(port)),
   tls: opt(z.boolean()),
   timeout_send: opt(millis),

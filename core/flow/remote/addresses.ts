@@ -14,7 +14,7 @@ export function formatAddress(a: WorkerAddress): string {
 
 /**
  * The workers of an external executor entry, in order. `host` may list several
- * hosts separated by commas (flow.yml's `host` is one string today):
+ * hosts (a YAML list, or one string with commas):
  * - one host: every port is on it (`host: 10.0.0.5, port: [8081, 8082]`);
  * - one port: every host listens on it (`host: a,b,c, port: 8081`);
  * - as many hosts as ports: paired in order.

@@ -125,6 +125,14 @@ describe('Client', () => {
         assert.equal(done[0]!.endpoint, '/upper');
       });
 
+      test('post() with no inputs still sends one request, for parameters-only endpoints', async () => {
+        const done: DataRequest[] = [];
+        const out = await client.post('/upper', [], { parameters: { note: 'only parameters' }, onDone: (r) => done.push(r) });
+        assert.equal(out.length, 0);
+        assert.equal(done.length, 1);
+        assert.equal(done[0]!.parameters.note, 'only parameters');
+      });
+
       test('rank() sends documents with their matches to /rank, results in input order', async () => {
         const queries = ['q1', 'q2', 'q3'].map((id) => new Document({ id, text: `query ${id}`, matches: [{ id: `${id}-a`, text: 'a' }, { id: `${id}-b`, uri: 'https://example.com/b.png' }] }));
         const out = await client.rank(queries, { batchSize: 2 });

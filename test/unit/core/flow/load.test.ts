@@ -114,6 +114,18 @@ describe('parseFlow: normalisation', () => {
     assert.deepEqual(remote!.needs, ['join']);
   });
 
+  it('takes external replicas on several hosts as a list, and resources for export', () => {
+    const cfg = flow(
+      'executors:\n' +
+        '  - {uses: A, external: true, host: [10.0.0.5, 10.0.0.6, 10.0.0.7], port: 8081, resources: {requests: {cpu: 2}}}\n' +
+        '  - {uses: B, external: true, host: [a, b], port: [7000, 7001]}\n',
+    );
+    assert.equal(cfg.executors[0]!.host, '10.0.0.5,10.0.0.6,10.0.0.7');
+    assert.equal(cfg.executors[0]!.replicas, 3, 'one port on three hosts is three replicas');
+    assert.equal(cfg.executors[1]!.host, 'a,b');
+    assert.equal(cfg.executors[1]!.replicas, 2);
+  });
+
   it('defaults names and chains needs in order', () => {
     const cfg = flow('executors:\n  - uses: A\n  - uses: B\n  - uses: C\n');
     assert.deepEqual(cfg.executors.map((e) => e.name), ['executor0', 'executor1', 'executor2']);

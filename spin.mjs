@@ -1,0 +1,12 @@
+import * as ort from 'onnxruntime-node';
+const path = process.env.HOME + '/.cache/clipflow/bench-models/vit-b-32-s0/clip-server/visual.onnx';
+const spin = process.argv[2];
+const opts = { intraOpNumThreads: 2, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential' };
+if (spin) opts.extra = { session: { intra_op: { allow_spinning: spin } } };
+const s = await ort.InferenceSession.create(path, opts);
+const x = new ort.Tensor('float32', new Float32Array(32*3*224*224).fill(0.1), [32,3,224,224]);
+await s.run({ [s.inputNames[0]]: x });
+const cpu0 = process.cpuUsage(); const t0 = performance.now();
+for (let i = 0; i < 3; i++) await s.run({ [s.inputNames[0]]: x });
+const ms = performance.now() - t0; const cpu = process.cpuUsage(cpu0);
+console.log('spin', spin ?? 'default', (96 / ms * 1000).toFixed(1), 'img/s', 'cpu ms/img', ((cpu.user + cpu.system) / 1000 / 96).toFixed(1));
