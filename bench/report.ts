@@ -122,7 +122,7 @@ export function formatTable(r: BenchReport): string {
       }),
     ]));
     out.push('  (encode = inside ORT as the server times it; raw ms/doc = 1000 / raw throughput at the matching shape; preprocess overlaps',
-      '   encode where the encoder pipelines it; onnxruntime-node runs inference on the event loop thread, see docs/BENCHMARKS.md)');
+      '   encode where the encoder pipelines it; images are decoded and cropped per request before batching, see docs/BENCHMARKS.md)');
   }
 
   out.push('', 'Latency (sequential requests, one document each)');
