@@ -28,6 +28,7 @@ export { serveFlow, type ServingFlow } from './core/serve/gateway.js';
 export { serveExecutor, type ExecutorWorkerOptions, type ServingWorker } from './core/serve/worker/serve-executor.js';
 export { exportKubernetes, exportDockerCompose, type ExportOptions, type ExportResult } from './core/export/write.js';
 export { ClipEncoder } from './executors/clip/clip-encoder.executor.js';
+export { cosine } from './executors/clip/rank.js';
 export { VectorIndexer } from './executors/indexers/vector-indexer.executor.js';
 export { WorkspaceLockedError } from './executors/indexers/workspace-lock.js';
 export type { IndexBackend, IndexBackendName, StoredDoc, SearchHit, SearchRequest, AnnIndexOptions } from './executors/indexers/index-backend.js';

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { shutdownSignal } from './signals.js';
 
 /** Options of `clipflow executor`, as commander parses them. */
 export interface ExecutorCliOptions {
@@ -15,26 +16,6 @@ function integer(value: string | undefined, flag: string, min: number, max: numb
   const n = Number(value);
   if (!/^\d+$/.test(value.trim()) || n < min || n > max) throw new Error(`${flag}: expected an integer from ${min} to ${max}, got "${value}"`);
   return n;
-}
-
-/**
- * Resolves on the first SIGINT/SIGTERM; a second one exits at once. Installed
- * before start-up so a stop during a long model load still drains cleanly.
- */
-function shutdownSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    let received = false;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      if (received) {
-        process.stderr.write(`clipflow: ${signal} again, exiting without waiting for in-flight requests\n`);
-        process.exit(1);
-      }
-      received = true;
-      resolve(signal);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
 }
 
 /**

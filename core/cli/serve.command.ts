@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { packagePath } from '../config/paths.js';
 import type { Protocol } from '../flow/config.js';
 import type { FlowOverrides } from '../flow/load.js';
+import { shutdownSignal } from './signals.js';
 
 /** Options of `clipflow serve`, as commander parses them. */
 export interface ServeCliOptions {
@@ -50,23 +51,6 @@ export function serveOverrides(options: ServeCliOptions): FlowOverrides {
   if (options.runtime) executorWith.runtime = options.runtime;
   if (Object.keys(executorWith).length) overrides.executorWith = executorWith;
   return overrides;
-}
-
-/** Resolves on the first SIGINT/SIGTERM; a second one during shutdown exits at once. */
-function shutdownSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    let received = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (received) {
-        process.stderr.write(`clipflow: ${signal} again, exiting without waiting for in-flight requests\n`);
-        process.exit(1);
-      }
-      received = true;
-      resolve(signal);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
 }
 
 /**

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { ClipflowError, ExecutorError, NotFoundError, UnavailableError, errorCodeOf, type ErrorCode } from '../errors.js';
 import { ExecutorRegistry } from '../executor/registry.js';
-import { DataRequest, nowMs, type RequestStatus } from '../request/data-request.js';
+import { DataRequest, executorErrorStatus, nowMs, type RequestStatus } from '../request/data-request.js';
 import type { CallContext, GatewayHandler, LivenessReport } from '../serve/handler.js';
 import { FlowMetrics } from '../telemetry/metrics.js';
 import { childLogger } from '../telemetry/logger.js';
@@ -166,12 +166,7 @@ export class Flow implements GatewayHandler {
     if (e instanceof ExecutorError) {
       this.telemetry.executorErrors.inc({ executor: e.executor, endpoint: request.endpoint });
       log[e.code === 'INVALID_ARGUMENT' ? 'debug' : 'error']({ err: e.original, executor: e.executor }, 'executor failed');
-      return {
-        code: 'ERROR',
-        description: `${e.executor}: ${e.message}`,
-        exception: { name: e.originalName, args: [e.message], stacks: [], executor: e.executor },
-        errorCode: e.code,
-      };
+      return executorErrorStatus(e);
     }
     if (e instanceof ClipflowError) {
       // A timeout is worth a warning (something is slow); the caller's mistakes and hang-ups are not.

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DocumentArray } from '../document/document-array.js';
-import type { ErrorCode } from '../errors.js';
+import type { ErrorCode, ExecutorError } from '../errors.js';
 
 /** Jina's `StatusProto.ExceptionProto`. */
 export interface ExceptionInfo {
@@ -16,6 +16,16 @@ export interface RequestStatus {
   description: string;
   exception?: ExceptionInfo;
   errorCode?: ErrorCode;
+}
+
+/** The in-band status of a request an executor failed: Jina's shape, the executor's own exception name. */
+export function executorErrorStatus(e: ExecutorError): RequestStatus {
+  return {
+    code: 'ERROR',
+    description: `${e.executor}: ${e.message}`,
+    exception: { name: e.originalName, args: [e.message], stacks: [], executor: e.executor },
+    errorCode: e.code,
+  };
 }
 
 /** One hop through the flow; times are epoch milliseconds (fractional for sub-ms precision). */

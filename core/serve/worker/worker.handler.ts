@@ -6,7 +6,7 @@ import { executorParameters } from '../../flow/dag.js';
 import { packageVersion } from '../../flow/flow.js';
 import type { FlowNode } from '../../flow/node.js';
 import { RunTracker } from '../../flow/run-tracker.js';
-import { DataRequest, nowMs, type RequestStatus, type Route } from '../../request/data-request.js';
+import { DataRequest, executorErrorStatus, nowMs, type RequestStatus, type Route } from '../../request/data-request.js';
 import type { CallContext, GatewayHandler, LivenessReport } from '../handler.js';
 import { WorkerMetrics } from './worker.metrics.js';
 import { DEFAULT_WRITE_ENDPOINTS } from './worker.protocol.js';
@@ -105,12 +105,7 @@ export class WorkerHandler implements GatewayHandler {
     const executor = this.name;
     if (e instanceof ExecutorError) {
       this.logger[e.code === 'INVALID_ARGUMENT' ? 'debug' : 'error']({ err: e.original, requestId: request.requestId, executor }, 'executor failed');
-      return {
-        code: 'ERROR',
-        description: `${e.executor}: ${e.message}`,
-        exception: { name: e.originalName, args: [e.message], stacks: [], executor: e.executor },
-        errorCode: e.code,
-      };
+      return executorErrorStatus(e);
     }
     if (e instanceof ClipflowError) {
       return { code: 'ERROR', description: `${executor}: ${e.message}`, exception: { name: e.name, args: [e.message], stacks: [], executor }, errorCode: e.code };

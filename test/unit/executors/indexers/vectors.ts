@@ -1,4 +1,5 @@
 // Shared data for the indexer tests: seeded random vectors and exact cosine ranking.
+import { cosine } from '../../../../executors/clip/rank.js';
 import type { StoredDoc } from '../../../../executors/indexers/index-backend.js';
 
 /** A small deterministic PRNG (mulberry32), so failures reproduce. */
@@ -27,18 +28,9 @@ export function randomDocs(n: number, dim: number, seed: number, prefix = 'd'): 
   }));
 }
 
-/** Cosine distance in float64. */
-export function cosineDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  const d = Math.sqrt(na) * Math.sqrt(nb);
-  return 1 - (d === 0 ? 0 : dot / d);
+/** Cosine distance, 1 - cosine similarity. */
+export function cosineDistance(a: Float32Array, b: Float32Array): number {
+  return 1 - cosine(a, b);
 }
 
 /** The exact top-k ids and distances of a query, ascending. */
