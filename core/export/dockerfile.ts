@@ -30,6 +30,7 @@ RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/proto ./proto
 COPY --from=build /app/flows ./flows
+COPY --from=build /app/models ./models
 COPY --from=build /app/executors/clip/tokenizer/bpe_simple_vocab_16e6.txt.gz ./executors/clip/tokenizer/
 RUN chmod +x dist/core/cli/main.js \\
  && ln -s /app/dist/core/cli/main.js /usr/local/bin/clipflow \\
