@@ -162,5 +162,9 @@ export function formatTable(r: BenchReport): string {
       h.target === null ? '' : `${h.op} ${h.unit === 'x' ? `${h.target}x` : `${h.target} ms`}`,
       h.pass === null ? '' : h.pass ? 'PASS' : 'MISS']),
   ]));
+  if (peer) {
+    out.push('  (transformers.js rows: "measured" compares each side over the raw ceiling measured just before it, its "vs start raw"',
+      '   column is the plain ratio of throughputs, which the machine\'s drift between the two sections also moves)');
+  }
   return out.join('\n');
 }

@@ -119,7 +119,7 @@ export async function runBench(o: BenchOptions, log: (line: string) => void = ()
     rawRecheck: recheck,
     served,
     transformersJs: peer,
-    headlines: headlines(raw, served, peer),
+    headlines: headlines(raw, served, peer, recheck),
   };
   writeReport(report, o.out);
   return { report, table: formatTable(report), out: o.out };
