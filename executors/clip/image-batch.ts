@@ -3,7 +3,7 @@ import type { NdArray } from '../../core/document/ndarray.js';
 import { BadRequestError, ClipflowError, errorMessage } from '../../core/errors.js';
 import { inSpan } from '../../core/telemetry/tracing.js';
 import { fetchImage, type FetchPolicy } from './image-fetch.js';
-import { decodeImage, normaliseUint8Into, preprocessInto, preprocessToUint8 } from './preprocess/index.js';
+import { cropImage, decodeImage, normaliseCropInto, preprocessInto, type CroppedPixels } from './preprocess/index.js';
 
 export interface ImageBatchOptions {
   size: number;
@@ -35,7 +35,7 @@ async function forEachLimited<T>(items: T[], limit: number, task: (item: T, inde
  * copies (Object.assign) carry along and no codec serialises.
  */
 const STAGED = Symbol('clipflow.stagedImage');
-type Staged = { bytes: Uint8Array } | { size: number; chw: Uint8Array };
+type Staged = { bytes: Uint8Array } | { crop: CroppedPixels };
 type StagedDoc = Document & { [STAGED]?: Staged };
 
 function isImage(doc: Document): boolean {
@@ -75,7 +75,7 @@ export async function stageImages(docs: Iterable<Document>, indexOf: (d: Documen
         return;
       }
       const image = await inSpan('clip.decode', { 'clipflow.document_id': doc.id }, () => decodeImage(source, { maxPixels: options.maxPixels }));
-      doc[STAGED] = { size: options.size, chw: preprocessToUint8(image, options.size) };
+      doc[STAGED] = { crop: cropImage(image, options.size) };
     }),
   );
 }
@@ -106,8 +106,8 @@ export async function buildImageBatch(docs: Document[], indexOf: (d: Document) =
   const out = new Float32Array(docs.length * plane);
   await forEachLimited(docs as StagedDoc[], Math.max(1, options.concurrency), async (doc, i) => {
     const staged = doc[STAGED];
-    if (staged && 'chw' in staged && staged.size === size) {
-      normaliseUint8Into(staged.chw, out, i * plane, { mean: options.mean, std: options.std });
+    if (staged && 'crop' in staged && staged.crop.size === size) {
+      normaliseCropInto(staged.crop, out, i * plane, { mean: options.mean, std: options.std });
     } else {
       await namingDoc(doc, indexOf, async () => {
         const source = await imageSource(doc, options);

@@ -104,12 +104,24 @@ function writeNormalised(crop: CroppedPixels, out: Float32Array, offset: number,
  * event loop right after the (threaded) decode.
  */
 export function preprocessInto(image: DecodedImage, size: number, out: Float32Array, offset = 0, norm: Normalization = CLIP_NORMALIZATION): void {
-  const need = 3 * size * size;
+  normaliseCropInto(resizeCrop(image, size), out, offset, norm);
+}
+
+/**
+ * The resized, centre-cropped image in a buffer of its own: the expensive half of
+ * {@link preprocessInto}, done ahead of time (e.g. before a request joins a batch).
+ */
+export function cropImage(image: DecodedImage, size: number): CroppedPixels {
+  return resizeCrop(image, size, true);
+}
+
+/** The cheap half: normalises a crop into `out[offset .. offset + 3*S*S)` as float32 CHW. */
+export function normaliseCropInto(crop: CroppedPixels, out: Float32Array, offset = 0, norm: Normalization = CLIP_NORMALIZATION): void {
+  const need = 3 * crop.size * crop.size;
   if (!Number.isInteger(offset) || offset < 0 || offset + need > out.length) {
     throw new RangeError(`output needs ${need} floats at offset ${offset}, the array holds ${out.length}`);
   }
-  const luts = lookupTables(norm);
-  writeNormalised(resizeCrop(image, size), out, offset, luts);
+  writeNormalised(crop, out, offset, lookupTables(norm));
 }
 
 /**
@@ -126,20 +138,6 @@ export function preprocessToUint8(image: DecodedImage, size: number): Uint8Array
     for (let i = 0, p = src; i < plane; i++, p += stride) out[c * plane + i] = pixels[p]!;
   }
   return out;
-}
-
-/**
- * Normalises a crop made by {@link preprocessToUint8} into `out` at `offset`: the
- * same values {@link preprocessInto} writes, for crops prepared ahead of batching.
- */
-export function normaliseUint8Into(chw: Uint8Array, out: Float32Array, offset = 0, norm: Normalization = CLIP_NORMALIZATION): void {
-  if (offset + chw.length > out.length) throw new RangeError(`output needs ${chw.length} floats at offset ${offset}, the array holds ${out.length}`);
-  const luts = lookupTables(norm);
-  const plane = chw.length / 3;
-  for (let c = 0; c < 3; c++) {
-    const lut = luts[c]!;
-    for (let i = c * plane, end = i + plane; i < end; i++) out[offset + i] = lut[chw[i]!]!;
-  }
 }
 
 /**

@@ -145,9 +145,10 @@ function cropInteger(image: DecodedImage, plan: CropPlan, dst: Uint8Array): void
 
 /**
  * The S x S crop of `image` after CLIP's resize, in PIL's integers. The returned
- * pixels live in a reused scratch buffer: read them before the next call.
+ * pixels live in a reused scratch buffer (read them before the next call) unless
+ * `owned` asks for a buffer of their own, for crops kept until later.
  */
-export function resizeCrop(image: DecodedImage, size: number): CroppedPixels {
+export function resizeCrop(image: DecodedImage, size: number, owned = false): CroppedPixels {
   const plan = planCrop(image.width, image.height, size);
   const { mode } = image;
   // DecodedImage is public: a hand-made one must not send the loops out of bounds.
@@ -157,7 +158,7 @@ export function resizeCrop(image: DecodedImage, size: number): CroppedPixels {
   const grey = mode === 'L' || mode === 'LA' || mode === 'I' || (image.channels < 3 && (mode === 'P' || mode === '1'));
   const premultiplied = mode === 'RGBA' || mode === 'LA';
   const channels = mode === 'I' ? 1 : mode === 'CMYK' ? 4 : (grey ? 1 : 3) + (premultiplied ? 1 : 0);
-  const pixels = new Uint8Array(scratch('crop', size * size * channels), 0, size * size * channels);
+  const pixels = owned ? new Uint8Array(size * size * channels) : new Uint8Array(scratch('crop', size * size * channels), 0, size * size * channels);
   const resized = plan.resizedWidth !== image.width || plan.resizedHeight !== image.height;
   const result = { pixels, stride: channels, grey, size, plan };
   if (mode === 'I') {

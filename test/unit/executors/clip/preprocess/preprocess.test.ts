@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  decodeImage, preprocessImage, preprocessInto, preprocessToUint8, type DecodedImage,
+  cropImage, decodeImage, normaliseCropInto, preprocessImage, preprocessInto, preprocessToUint8, type DecodedImage,
 } from '../../../../../executors/clip/preprocess/index.js';
 import { imageBytes } from './fixtures.js';
 
@@ -18,6 +18,19 @@ test('a batch filled at offsets equals the images preprocessed one by one', asyn
   for (let i = 0; i < NAMES.length; i++) {
     assert.deepEqual(batch.subarray(i * plane, (i + 1) * plane), await preprocessImage(imageBytes(NAMES[i]!), { size }), NAMES[i]);
   }
+});
+
+test('crops made ahead (own buffers) and normalised later equal preprocessInto, bit for bit', async () => {
+  const size = 32;
+  const plane = 3 * size * size;
+  const images = await Promise.all(NAMES.map((n) => decodeImage(imageBytes(n))));
+  // All crops first, then all normalisations: a shared scratch buffer would leave every crop equal to the last.
+  const crops = images.map((image) => cropImage(image, size));
+  const staged = new Float32Array(NAMES.length * plane);
+  crops.forEach((crop, i) => normaliseCropInto(crop, staged, i * plane));
+  const direct = new Float32Array(NAMES.length * plane);
+  images.forEach((image, i) => preprocessInto(image, size, direct, i * plane));
+  assert.deepEqual(staged, direct);
 });
 
 test('concurrent calls do not disturb each other (scratch buffers are per call)', async () => {
