@@ -78,8 +78,20 @@ export class WorkerSession implements InferenceSession {
         void worker.terminate();
         reject(e);
       };
+      // After a failed load the worker has nothing left to do and exits by itself. Rejecting only
+      // once it has gone matters: a caller that then exits the process would otherwise tear the
+      // thread down mid-cleanup of a native provider (seen with WebGPU's Dawn: an abort).
+      const failAfterExit = (e: Error) => {
+        settle();
+        const forced = setTimeout(() => void worker.terminate(), 5000);
+        worker.once('exit', () => {
+          clearTimeout(forced);
+          reject(e);
+        });
+      };
       const onMessage = (msg: FromSession) => {
-        if (msg.type !== 'ready') return fail(msg.type === 'open-failed' ? toError(msg.error) : new Error(`inference worker sent ${msg.type} before ready`));
+        if (msg.type === 'open-failed') return failAfterExit(toError(msg.error));
+        if (msg.type !== 'ready') return fail(new Error(`inference worker sent ${msg.type} before ready`));
         settle();
         resolve(new WorkerSession(worker, msg.inputs, msg.outputs, msg.provider));
       };
@@ -114,7 +126,8 @@ export class WorkerSession implements InferenceSession {
 
   private onMessage(msg: FromSession): void {
     if (msg.type === 'released') {
-      void this.worker.terminate();
+      // The worker closes its port and exits by itself; terminate only one that lingers.
+      setTimeout(() => void this.worker.terminate(), 5000).unref();
       return;
     }
     if (msg.type !== 'result' && msg.type !== 'run-failed') return;
