@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { ClipflowError, ExecutorError, NotFoundError, UnavailableError, errorCodeOf, type ErrorCode } from '../errors.js';
 import { ExecutorRegistry } from '../executor/registry.js';
@@ -7,7 +6,7 @@ import type { CallContext, GatewayHandler, LivenessReport } from '../serve/handl
 import { FlowMetrics } from '../telemetry/metrics.js';
 import { childLogger } from '../telemetry/logger.js';
 import { inSpan } from '../telemetry/tracing.js';
-import { packagePath } from '../config/paths.js';
+import { processFacts, publicEnvs } from '../config/process-info.js';
 import { registerBuiltins } from '../../executors/index.js';
 import { livenessStuckMs, type FlowConfig, type Protocol } from './config.js';
 import { Dag, GATEWAY } from './dag.js';
@@ -195,15 +194,10 @@ export class Flow implements GatewayHandler {
   }
 
   info(): { jina: Record<string, string>; envs: Record<string, string> } {
-    const envs: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) if (k.startsWith('CLIPFLOW_') && !/TOKEN|SECRET|KEY|PASS/i.test(k) && v) envs[k] = v;
+    const envs = publicEnvs();
     return {
       jina: {
-        clipflow: packageVersion(),
-        'jina-protocol': '3',
-        'docarray-protocol': '1',
-        node: process.version,
-        platform: `${process.platform}-${process.arch}`,
+        ...processFacts(),
         flow: this.config.name,
         executors: this.nodes.map((n) => n.name).join(','),
         uptime: `${Math.round(process.uptime())}s`,
@@ -281,10 +275,4 @@ export class Flow implements GatewayHandler {
   private async closeNodes(): Promise<void> {
     await Promise.allSettled(this.nodes.map((n) => n.close()));
   }
-}
-
-let version: string | undefined;
-export function packageVersion(): string {
-  version ??= (JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string }).version;
-  return version;
 }

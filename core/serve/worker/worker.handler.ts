@@ -3,7 +3,7 @@ import { ClipflowError, ExecutorError, UnavailableError, errorCodeOf } from '../
 import type { ExecutorRegistry } from '../../executor/registry.js';
 import { DEFAULT_LIVENESS_STUCK_MS } from '../../flow/config.js';
 import { executorParameters } from '../../flow/dag.js';
-import { packageVersion } from '../../flow/flow.js';
+import { processFacts, publicEnvs } from '../../config/process-info.js';
 import type { FlowNode } from '../../flow/node.js';
 import { RunTracker } from '../../flow/run-tracker.js';
 import { DataRequest, executorErrorStatus, nowMs, type RequestStatus, type Route } from '../../request/data-request.js';
@@ -145,16 +145,11 @@ export class WorkerHandler implements GatewayHandler {
 
   /** Facts for `_status`; the executor's own `status()` keys come prefixed with `status.`. */
   info(): { jina: Record<string, string>; envs: Record<string, string> } {
-    const envs: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) if (k.startsWith('CLIPFLOW_') && !/TOKEN|SECRET|KEY|PASS/i.test(k) && v) envs[k] = v;
+    const envs = publicEnvs();
     const status = Object.entries(this.node.status()).map(([k, v]) => [`status.${k}`, v]);
     return {
       jina: {
-        clipflow: packageVersion(),
-        'jina-protocol': '3',
-        'docarray-protocol': '1',
-        node: process.version,
-        platform: `${process.platform}-${process.arch}`,
+        ...processFacts(),
         role: 'worker',
         executor: this.name,
         ...(this.shard !== undefined ? { shard: String(this.shard) } : {}),
