@@ -38,7 +38,11 @@ async function serve(session: OnnxSession, msg: ToSession): Promise<void> {
 
 try {
   const session = await openOnnxSession(modelPath, options);
-  port.on('message', (msg: ToSession) => void serve(session, msg));
+  // One message at a time, in order: a release waits for the runs sent before it.
+  let chain = Promise.resolve();
+  port.on('message', (msg: ToSession) => {
+    chain = chain.then(() => serve(session, msg));
+  });
   port.postMessage({ type: 'ready', inputs: session.inputs, outputs: session.outputs, provider: session.provider });
 } catch (e) {
   port.postMessage({ type: 'open-failed', error: failure(e) });

@@ -114,6 +114,23 @@ for (const provider of EXECUTION_PROVIDERS) {
       }
     });
 
+    it('release() lets the runs already sent finish, then refuses new ones', async () => {
+      let session: InferenceSession;
+      try {
+        session = await runtime.load(join(tinyModelDir('clip-server'), 'visual.onnx'), options);
+      } catch (e) {
+        // Installed but unusable here (WebGPU without an adapter): the first test checks that refusal.
+        assert.ok(e instanceof ProviderUnavailableError, String(e));
+        return;
+      }
+      const pixels = { data: new Float32Array(8 * 3 * 32 * 32).fill(0.2), dims: [8, 3, 32, 32] };
+      const runs = Array.from({ length: 4 }, () => session.run({ pixel_values: pixels }));
+      const released = session.release();
+      for (const out of await Promise.all(runs)) assert.equal(Object.values(out)[0]!.dims[0], 8);
+      await released;
+      await assert.rejects(session.run({ pixel_values: pixels }));
+    });
+
     it('a missing model file is a clear load error', async () => {
       await assert.rejects(runtime.load('/nonexistent/model.onnx', options), (e: Error) => {
         assert.ok(e instanceof ModelLoadError || e instanceof ProviderUnavailableError);
