@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { AnnIndexOptions, IndexBackend, StoredDoc } from '../executors/indexers/index-backend.js';
+import { randomVectors as vectors } from './prng.js';
 
 /** What to measure. */
 export interface IndexerBenchOptions {
@@ -120,18 +121,6 @@ function dataset(n: number, dim: number, seed: number, kind: IndexerBenchOptions
   const noise = vectors(n, dim, seed);
   // Noise at 0.35 of the spread: neighbours are mostly in the same group, as with real embeddings.
   return noise.map((v, i) => v.map((x, j) => centres[i % centres.length]![j]! + 0.35 * x));
-}
-
-/** Seeded uniform vectors in [-1, 1). */
-function vectors(n: number, dim: number, seed: number): Float32Array[] {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return Array.from({ length: n }, () => Float32Array.from({ length: dim }, () => next() * 2 - 1));
 }
 
 async function openBackend(backend: 'memory' | 'lancedb', dir: string): Promise<IndexBackend> {

@@ -7,18 +7,7 @@
  */
 import sharp from 'sharp';
 import { ClipTokenizer } from '../executors/clip/tokenizer/clip-tokenizer.js';
-
-/** A small seeded PRNG (mulberry32): uniform floats in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from './prng.js';
 
 /** RGB pixels of one photo-like picture: a two-colour gradient, soft discs, and grain. */
 function pictureRgb(width: number, height: number, rand: () => number): Buffer {

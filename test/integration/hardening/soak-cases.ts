@@ -5,16 +5,6 @@ import { BAD_IMAGES } from './bad-images.js';
 import { SMALL_PNG, grpcAddress, type Proto, type Served } from './harness.js';
 import { grpcUnary, httpPost, requestBytes, requestJson, sendDocs, wsOnce, type Seen } from './wire.js';
 
-/** mulberry32: a seeded PRNG, so a failing mix can be replayed. */
-export function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** One kind of request the soak sends; `good` says whether it must succeed. */
 export type Case = { name: string; good: boolean; run(s: Served, protocol: Proto, i: number): Promise<Seen> };
 

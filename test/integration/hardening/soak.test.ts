@@ -8,7 +8,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PROTOCOLS, serveHardening, settledRssMiB, type Served } from './harness.js';
-import { CASES, prng } from './soak-cases.js';
+import { prng } from '../../../bench/prng.js';
+import { CASES } from './soak-cases.js';
 
 const LONG = process.env.CLIPFLOW_SOAK === '1';
 const SECONDS = LONG ? 150 : 20;

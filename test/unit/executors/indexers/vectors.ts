@@ -1,23 +1,9 @@
 // Shared data for the indexer tests: seeded random vectors and exact cosine ranking.
+import { randomVectors } from '../../../../bench/prng.js';
 import { cosine } from '../../../../executors/clip/rank.js';
 import type { StoredDoc } from '../../../../executors/indexers/index-backend.js';
 
-/** A small deterministic PRNG (mulberry32), so failures reproduce. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function randomVectors(n: number, dim: number, seed: number): Float32Array[] {
-  const next = rng(seed);
-  return Array.from({ length: n }, () => Float32Array.from({ length: dim }, () => next() * 2 - 1));
-}
+export { randomVectors };
 
 export function randomDocs(n: number, dim: number, seed: number, prefix = 'd'): Array<StoredDoc & { embedding: Float32Array }> {
   return randomVectors(n, dim, seed).map((embedding, i) => ({
