@@ -1,9 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import { dump, load } from 'js-yaml';
 import { FlowConfigError, errorMessage } from '../errors.js';
 import type { FlowConfig } from '../flow/config.js';
-import { parseFlow } from '../flow/load.js';
+import { parseFlow, readFlowText } from '../flow/load.js';
 
 /** Kubernetes-style compute resources of one executor (`resources:` in its flow.yml entry). */
 export interface ResourceSpec {
@@ -35,13 +34,7 @@ const DEPLOY_ONLY_KEYS = ['resources'] as const;
  * @throws FlowConfigError naming the file and key path.
  */
 export async function readExportSource(file: string): Promise<ExportSource> {
-  const abs = resolve(file);
-  let text: string;
-  try {
-    text = await readFile(abs, 'utf8');
-  } catch (e) {
-    throw new FlowConfigError(`cannot read flow file ${abs}: ${errorMessage(e)}`);
-  }
+  const { abs, text } = await readFlowText(file);
   let doc: unknown;
   try {
     doc = load(text, { filename: abs });

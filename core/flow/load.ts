@@ -32,14 +32,18 @@ const GATEWAY = 'gateway';
  * @throws FlowConfigError (with the key path) when the file is unreadable or invalid.
  */
 export async function loadFlowFile(file: string, overrides?: FlowOverrides): Promise<FlowConfig> {
+  const { abs, text } = await readFlowText(file);
+  return parseFlow(text, dirname(abs), overrides, abs);
+}
+
+/** A flow file's absolute path and text; an unreadable file is a FlowConfigError naming it. */
+export async function readFlowText(file: string): Promise<{ abs: string; text: string }> {
   const abs = resolve(file);
-  let text: string;
   try {
-    text = await readFile(abs, 'utf8');
+    return { abs, text: await readFile(abs, 'utf8') };
   } catch (e) {
     throw new FlowConfigError(`cannot read flow file ${abs}: ${errorMessage(e)}`);
   }
-  return parseFlow(text, dirname(abs), overrides, abs);
 }
 
 /**
