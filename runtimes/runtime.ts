@@ -38,13 +38,22 @@ export interface SessionOptions {
   deviceId?: number;
 }
 
+/** Per-call options of {@link InferenceSession.run}. */
+export interface RunOptions {
+  /**
+   * The caller never reads the feeds again: a session running on another thread may
+   * take their buffers instead of copying them (the caller's arrays are detached).
+   */
+  consumeFeeds?: boolean;
+}
+
 export interface InferenceSession {
   readonly inputs: readonly TensorSpec[];
   readonly outputs: readonly TensorSpec[];
   /** The provider that really runs this session (never a silent CPU fallback). */
   readonly provider: ExecutionProvider;
   /** Runs the graph; returns the named outputs (all when `outputNames` is omitted) as float32. */
-  run(feeds: Record<string, HostTensor>, outputNames?: string[]): Promise<Record<string, { data: Float32Array; dims: number[] }>>;
+  run(feeds: Record<string, HostTensor>, outputNames?: string[], options?: RunOptions): Promise<Record<string, { data: Float32Array; dims: number[] }>>;
   release(): Promise<void>;
 }
 

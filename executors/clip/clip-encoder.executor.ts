@@ -152,7 +152,7 @@ export class ClipEncoder extends Executor {
     if (texts.length) {
       const vectors = await model.encodeTexts(texts.map((d) => d.text!), size, {
         preprocess: () => stageTimer(metrics, 'preprocess_texts_seconds', texts.length),
-        encode: () => stageTimer(metrics, 'encode_texts_seconds', Math.min(size, texts.length)),
+        encode: (count) => stageTimer(metrics, 'encode_texts_seconds', count),
       });
       texts.forEach((d, j) => (d.embedding = vectors[j]));
     }

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { ModelLoadError, ProviderUnavailableError } from '../errors.js';
-import type { ExecutionProvider, HostTensor, InferenceSession, SessionOptions, TensorSpec } from '../runtime.js';
+import type { ExecutionProvider, HostTensor, InferenceSession, RunOptions, SessionOptions, TensorSpec } from '../runtime.js';
 
 /** What the worker is started with. */
 export interface WorkerInit {
@@ -40,8 +40,8 @@ const WORKER_URL = new URL(`./session.worker${import.meta.url.endsWith('.ts') ? 
 
 /**
  * An ORT session on a worker thread of its own, behind the same InferenceSession
- * contract. Feeds are copied to the worker (callers may reuse their buffers);
- * outputs are transferred back. The worker holds the process open only while a
+ * contract. Feeds are copied to the worker (callers may reuse their buffers) unless
+ * the caller hands them over with `consumeFeeds`; outputs are transferred back. The worker holds the process open only while a
  * run is pending.
  */
 export class WorkerSession implements InferenceSession {
@@ -103,14 +103,15 @@ export class WorkerSession implements InferenceSession {
     });
   }
 
-  run(feeds: Record<string, HostTensor>, outputNames?: string[]): Promise<Outputs> {
+  run(feeds: Record<string, HostTensor>, outputNames?: string[], options: RunOptions = {}): Promise<Outputs> {
     if (this.stopped) return Promise.reject(this.stopped);
     if (this.released) return Promise.reject(new Error('inference session already released'));
     const id = this.nextId++;
     return new Promise<Outputs>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       if (this.pending.size === 1) this.worker.ref();
-      this.worker.postMessage({ type: 'run', id, feeds, outputNames } satisfies ToSession);
+      const transfer = options.consumeFeeds ? ownedBuffers(feeds) : [];
+      this.worker.postMessage({ type: 'run', id, feeds, outputNames } satisfies ToSession, transfer);
     });
   }
 
@@ -144,4 +145,18 @@ export class WorkerSession implements InferenceSession {
     for (const call of this.pending.values()) call.reject(error);
     this.pending.clear();
   }
+}
+
+/**
+ * Buffers that can move to the worker without a copy: each wholly spanned by one
+ * feed (a view into a larger or shared buffer is copied instead: detaching it would
+ * take the rest of it away from its owner).
+ */
+function ownedBuffers(feeds: Record<string, HostTensor>): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const { data } of Object.values(feeds)) {
+    const buffer = data.buffer;
+    if (buffer instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === buffer.byteLength) buffers.add(buffer);
+  }
+  return [...buffers];
 }

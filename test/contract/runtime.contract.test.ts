@@ -92,6 +92,30 @@ for (const provider of EXECUTION_PROVIDERS) {
       });
     });
 
+    it('consumeFeeds gives the same outputs as copied feeds, and views into larger buffers stay usable', async () => {
+      if (provider !== 'cpu') return;
+      const session = await runtime.load(join(tinyModelDir('clip-server'), 'visual.onnx'), options);
+      try {
+        const make = () => Float32Array.from({ length: 2 * 3 * 32 * 32 }, (_, i) => Math.cos(i) * 0.4);
+        const copied = make();
+        const a = Object.values(await session.run({ pixel_values: { data: copied, dims: [2, 3, 32, 32] } }))[0]!;
+        assert.equal(copied.length, 2 * 3 * 32 * 32, 'without consumeFeeds the caller keeps its array');
+        const moved = make();
+        const b = Object.values(await session.run({ pixel_values: { data: moved, dims: [2, 3, 32, 32] } }, undefined, { consumeFeeds: true }))[0]!;
+        assert.deepEqual(Array.from(b.data), Array.from(a.data));
+        assert.equal(moved.length, 0, 'the buffer moved to the inference thread instead of being copied');
+        // A view into a bigger buffer cannot be moved without taking the rest with it: it is copied.
+        const big = new Float32Array(3 * 3 * 32 * 32);
+        big.set(make(), 3 * 32 * 32);
+        const view = big.subarray(3 * 32 * 32);
+        const c = Object.values(await session.run({ pixel_values: { data: view, dims: [2, 3, 32, 32] } }, undefined, { consumeFeeds: true }))[0]!;
+        assert.equal(big.length, 3 * 3 * 32 * 32, 'the larger buffer is still attached');
+        assert.deepEqual(Array.from(c.data), Array.from(a.data));
+      } finally {
+        await session.release();
+      }
+    });
+
     it('keeps the calling thread free while a batch runs', async () => {
       if (provider !== 'cpu') return;
       const session = await runtime.load(join(tinyModelDir('clip-server'), 'visual.onnx'), options);
