@@ -22,6 +22,8 @@ export interface RawRecheck {
   textsShort: RawPoint;
   imagesDrift: number;
   textsDrift: number;
+  /** The same two points measured again after the transformers.js section (absent when it is skipped). */
+  afterPeer?: { imagesB32: RawPoint; textsShort: RawPoint };
 }
 
 /** Which raw shape a served input is compared with. */

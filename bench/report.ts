@@ -99,8 +99,8 @@ export function formatTable(r: BenchReport): string {
   out.push('  (CPU ms/doc: user+system time of that process, every thread, per document; ORT worker threads spin, so this overstates compute,',
     '   but it stays comparable with the raw CPU ms/item when other work shares the machine)');
   out.push('  (vs raw: images over raw batch-32, short captions over raw at the same padded length, 77-token texts over raw 77 on the same graph,',
-    '   as measured at the start; vs paired: over the same raw point measured just before this one; for 1 client the p50/p99 are intervals',
-    '   between replies of 32 docs)');
+    '   as measured at the start; vs paired: over the mean of the same raw point measured just before and just after this one;',
+    '   for 1 client the p50/p99 are intervals between replies of 32 docs)');
   if (s.clientComparison.length) {
     out.push('', 'Client placement (same points, load generator in its own process vs inside the server)');
     out.push(grid([['point', 'separate process', 'in-process', 'in/separate'],
@@ -149,6 +149,9 @@ export function formatTable(r: BenchReport): string {
       [`JPEG ${s.inputs.jpegSize.join('x')} end to end, batch 32`, `${fmt(peer.jpegImages.perSecond)} img/s`, `${ms(peer.jpegImages.latency.p50)} ms/batch`, fmt(peer.jpegImages.cpuMsPerItem)],
       [`short captions, batch 32 (padded to ${peer.shortCaptions.paddedLength})`, `${fmt(peer.shortCaptions.perSecond)} txt/s`, `${ms(peer.shortCaptions.latency.p50)} ms/batch`, fmt(peer.shortCaptions.cpuMsPerItem)],
     ]));
+    const after = r.rawRecheck.afterPeer;
+    if (after) out.push(`  raw around it: images b32 ${fmt(r.rawRecheck.imagesB32.perSecond)} -> ${fmt(after.imagesB32.perSecond)}/s, ` +
+      `short texts b32 ${fmt(r.rawRecheck.textsShort.perSecond)} -> ${fmt(after.textsShort.perSecond)}/s (before -> after)`);
     out.push(`  truncation of a ${peer.truncation.inputTokens}-token text to 77: last id ${peer.truncation.lastId} ` +
       `(${peer.truncation.keepsEot ? 'keeps EOT like OpenAI' : 'EOT dropped, unlike OpenAI CLIP'}); ` +
       `caption ids differing from clipflow's tokenizer: ${peer.tokenizerMismatches}`);
@@ -163,7 +166,7 @@ export function formatTable(r: BenchReport): string {
       h.pass === null ? '' : h.pass ? 'PASS' : 'MISS']),
   ]));
   if (peer) {
-    out.push('  (transformers.js rows: "measured" compares each side over the raw ceiling measured just before it, its "vs start raw"',
+    out.push('  (transformers.js rows: "measured" compares each side over the raw ceiling measured around it, its "vs start raw"',
       '   column is the plain ratio of throughputs, which the machine\'s drift between the two sections also moves)');
   }
   return out.join('\n');

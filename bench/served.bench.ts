@@ -81,8 +81,12 @@ export type ServedPoint = ScenarioResult & {
   serverCpuMsPerItem: number;
   /** The server's stage timers over the point (warm-up included); absent without an HTTP port. */
   breakdown?: StageBreakdown;
-  /** The raw ceiling at the matching shape, measured just before this point (absent with --no-paired). */
-  pairedRaw?: { kind: PairedKind; perSecond: number; cpuMsPerItem: number };
+  /**
+   * The raw ceiling at the matching shape, measured just before and just after this
+   * point; `perSecond` is their mean, so a machine whose capacity drifts during the
+   * point skews the ratio less than either side alone (absent with --no-paired).
+   */
+  pairedRaw?: { kind: PairedKind; perSecond: number; cpuMsPerItem: number; before: number; after: number };
 };
 
 /** The served section's results. */
@@ -121,6 +125,17 @@ export interface ServedOptions {
 
 const KINDS: InputKind[] = ['jpeg', 'png', 'short', 'long77'];
 
+/** The paired ceiling of a point: the mean of the raw measurements on either side of it. */
+function pairedMean(kind: PairedKind, before: RawPoint, after: RawPoint): NonNullable<ServedPoint['pairedRaw']> {
+  return {
+    kind,
+    perSecond: (before.perSecond + after.perSecond) / 2,
+    cpuMsPerItem: (before.cpuMsPerItem + after.cpuMsPerItem) / 2,
+    before: before.perSecond,
+    after: after.perSecond,
+  };
+}
+
 /** `http/jpeg/32`: protocol, input, clients. */
 export function pointKey(protocol: Protocol, input: InputKind, clients: number): string {
   return `${protocol}/${input}/${clients}`;
@@ -144,18 +159,20 @@ export async function runServedSection(o: ServedOptions): Promise<ServedResults>
     const measure = async (mode: ClientMode, protocol: Protocol, input: InputKind, clients: number): Promise<ServedPoint> => {
       const spec: ScenarioSpec = { protocol, url: info.urls[protocol]!, input, clients, batch: 32, prefetch: o.prefetch, budgetMs: o.budgetMs };
       const kind = pairedKindOf(input);
-      const raw = o.pairedRaw ? await o.pairedRaw(kind) : undefined;
+      const rawBefore = o.pairedRaw ? await o.pairedRaw(kind) : undefined;
       const metricsBefore = await scrapeMetrics(info.urls.http);
       const cpuBefore = await proc.call<number>('cpu');
       const r = await scenario(mode, spec);
       const serverCpu = (await proc.call<number>('cpu')) - cpuBefore;
       const metricsAfter = await scrapeMetrics(info.urls.http);
+      const rawAfter = o.pairedRaw ? await o.pairedRaw(kind) : undefined;
+      const raw = rawBefore && rawAfter ? pairedMean(kind, rawBefore, rawAfter) : undefined;
       const warmItems = clients === 1 ? 32 : clients;
       const key = pointKey(protocol, input, clients);
       o.log(`served ${key} (${mode} client): ${r.perSecond.toFixed(1)}/s${raw ? ` (paired raw ${raw.perSecond.toFixed(1)}/s)` : ''}`);
       const extra = {
         ...(metricsBefore && metricsAfter ? { breakdown: stageDelta(metricsBefore, metricsAfter) } : {}),
-        ...(raw ? { pairedRaw: { kind, perSecond: raw.perSecond, cpuMsPerItem: raw.cpuMsPerItem } } : {}),
+        ...(raw ? { pairedRaw: raw } : {}),
       };
       return { ...r, key, protocol, input, clients, batch: clients === 1 ? 32 : 1, clientMode: mode, serverCpuMsPerItem: serverCpu / (r.items + warmItems), ...extra };
     };

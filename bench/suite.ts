@@ -61,6 +61,7 @@ export async function runBench(o: BenchOptions, log: (line: string) => void = ()
   const pairedProc = SectionProcess.start('raw-paired');
   let served: ServedResults;
   let recheck: RawRecheck;
+  let peer: TransformersJsResults | null = null;
   try {
     await pairedProc.call('paired-open', rawOptions);
     const pairedBudget: Budget = { warmupCalls: 0, minCalls: 2, budgetMs: (o.rawSeconds * 1000) / 2 };
@@ -89,21 +90,22 @@ export async function runBench(o: BenchOptions, log: (line: string) => void = ()
       textsDrift: textsShort.perSecond / raw.texts.short.perSecond,
     };
     lap('recheck');
+    if (!o.skipTransformers) {
+      log('transformers.js...');
+      const files = await writeTransformersJsModel(models.root, models.hf, models.imageSize);
+      const peerOptions: PeerOptions = { modelDir: files.dir, config: files.config, budget, intraOpThreads: threads, seed: o.seed, imageCount: pools.images, jpegSize: pools.jpegSize };
+      peer = await inChild<TransformersJsResults>('transformers.js', 'transformers', peerOptions).catch((e: unknown) => {
+        // It is a devDependency: an installed clipflow may not have it.
+        const hint = /Cannot find (package|module) '@huggingface\/transformers'/.test(String(e)) ? ' (install @huggingface/transformers or pass --skip-transformers)' : '';
+        throw new Error(`transformers.js section failed${hint}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      });
+      lap('transformers');
+      // The raw ceiling again right after transformers.js: with the recheck just before it, the
+      // peer's points are bracketed the way every served point is.
+      recheck.afterPeer = { imagesB32: await paired('images-b32', budget), textsShort: await paired('texts-short', budget) };
+    }
   } finally {
     await pairedProc.close();
-  }
-
-  let peer: TransformersJsResults | null = null;
-  if (!o.skipTransformers) {
-    log('transformers.js...');
-    const files = await writeTransformersJsModel(models.root, models.hf, models.imageSize);
-    const peerOptions: PeerOptions = { modelDir: files.dir, config: files.config, budget, intraOpThreads: threads, seed: o.seed, imageCount: pools.images, jpegSize: pools.jpegSize };
-    peer = await inChild<TransformersJsResults>('transformers.js', 'transformers', peerOptions).catch((e: unknown) => {
-      // It is a devDependency: an installed clipflow may not have it.
-      const hint = /Cannot find (package|module) '@huggingface\/transformers'/.test(String(e)) ? ' (install @huggingface/transformers or pass --skip-transformers)' : '';
-      throw new Error(`transformers.js section failed${hint}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-    });
-    lap('transformers');
   }
 
   const report: BenchReport = {
