@@ -15,6 +15,7 @@
 import type { DecodedImage } from './decode.js';
 import { planCrop, type CropPlan } from './geometry.js';
 import { bicubicTaps, horizontal8, horizontalI, nearestTaps, vertical8, verticalI, type PlaneView } from './resample.js';
+import { horizontal8Simd, vertical8Simd } from './resample-simd.js';
 
 /** An S x S crop: interleaved bytes, `stride` per pixel, colour at 0..2 or grey at 0. */
 export interface CroppedPixels {
@@ -96,6 +97,12 @@ function copyWindow(src: PlaneView<Uint8Array>, channels: number, rowFrom: numbe
   let o = 0;
   for (let y = rowFrom; y < rowFrom + size; y++) {
     const r = (y - src.firstRow) * src.rowStride + (colFrom - src.firstCol) * src.pixelStride;
+    if (src.pixelStride === channels) {
+      // Packed pixels: the window's row is one run of bytes.
+      dst.set(src.data.subarray(r, r + size * channels), o);
+      o += size * channels;
+      continue;
+    }
     for (let x = 0; x < size; x++) {
       const p = r + x * src.pixelStride;
       for (let c = 0; c < channels; c++) dst[o++] = src.data[p + c]!;
@@ -184,11 +191,13 @@ export function resizeCrop(image: DecodedImage, size: number, owned = false): Cr
   if (xt) {
     const bytes = (y1 - y0) * size * channels;
     const temp = new Uint8Array(scratch('temp', bytes), 0, bytes);
-    horizontal8(view, channels, y0, y1, xt, temp);
+    if (!horizontal8Simd(view, channels, y0, y1, xt, temp)) horizontal8(view, channels, y0, y1, xt, temp);
     view = { data: temp, rowStride: size * channels, pixelStride: channels, firstRow: y0, firstCol: 0 };
     colFrom = 0;
   }
-  if (yt) vertical8(view, channels, colFrom, size, yt, pixels);
+  if (yt) {
+    if (!vertical8Simd(view, channels, colFrom, size, yt, pixels)) vertical8(view, channels, colFrom, size, yt, pixels);
+  }
   else copyWindow(view, channels, plan.top, colFrom, size, pixels);
   if (resized && premultiplied) unpremultiply(pixels, channels);
   if (mode === 'CMYK') cmykToRgb(pixels);
