@@ -11,10 +11,11 @@ import type { RawOptions } from './raw-ort.bench.js';
 import type { PairedKind, PairedRaw } from './raw-paired.js';
 import type { Budget } from './stats.js';
 import type { ServerOptions, ServerHandle } from './served.bench.js';
-import type { PeerOptions } from './transformers-js.bench.js';
+import type { PeerOptions, PeerPointKind, TransformersJsPeer } from './transformers-js.bench.js';
 
 let server: ServerHandle | undefined;
 let paired: PairedRaw | undefined;
+let peer: TransformersJsPeer | undefined;
 
 type Handler = (args: never) => Promise<unknown>;
 
@@ -28,7 +29,18 @@ const HANDLERS: Record<string, Handler> = {
     if (!paired) throw new Error('paired-open first');
     return paired.measure(kind, budget);
   },
-  transformers: async (o: PeerOptions) => (await import('./transformers-js.bench.js')).runTransformersJs(o),
+  'peer-open': async (o: PeerOptions) => {
+    peer = await (await import('./transformers-js.bench.js')).TransformersJsPeer.open(o);
+    return null;
+  },
+  'peer-point': async ({ kind, budget }: { kind: PeerPointKind; budget: Budget }) => {
+    if (!peer) throw new Error('peer-open first');
+    return peer.point(kind, budget);
+  },
+  'peer-checks': async () => {
+    if (!peer) throw new Error('peer-open first');
+    return peer.checks();
+  },
   serve: async (o: ServerOptions) => {
     server = await (await import('./served.bench.js')).startServer(o);
     return server.info;
@@ -41,8 +53,10 @@ const HANDLERS: Record<string, Handler> = {
   exit: async () => {
     await server?.close();
     await paired?.release();
+    await peer?.release();
     server = undefined;
     paired = undefined;
+    peer = undefined;
     // Reply first (the parent waits for it), then leave.
     setImmediate(() => process.exit(0));
     return null;

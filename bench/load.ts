@@ -30,7 +30,12 @@ export interface ScenarioSpec {
  * one-document request. `replyInterval` (one streaming client): time between
  * consecutive replies, i.e. how often a batch comes back at steady state.
  */
-export type ScenarioResult = Throughput & { requestLatency?: Latency; replyInterval?: Latency };
+export type ScenarioResult = Throughput & {
+  requestLatency?: Latency;
+  replyInterval?: Latency;
+  /** The latency (or reply-interval) samples behind those, so rounds can be merged. */
+  timings: number[];
+};
 
 /** Inputs generated once per process and cycled through; the seed makes every process agree. */
 export interface InputPools {
@@ -84,8 +89,10 @@ async function streamingClient(s: ScenarioSpec, next: () => DocumentInit, deadli
   }
   let last = performance.now();
   try {
-    // post() rather than encode() for its per-reply callback; both go to the same /encode handler.
+    // post() rather than encode() for its per-reply callback; both go to the same /encode handler,
+    // and drop_image_content is what encode() (and clip_client's) would send.
     await client.post('/encode', docs(), {
+      parameters: { drop_image_content: true },
       batchSize: s.batch,
       prefetch: s.prefetch,
       onDone: () => {
@@ -145,7 +152,24 @@ export async function runScenario(s: ScenarioSpec, o: InputPools): Promise<Scena
   const timing = s.clients === 1 ? { replyInterval: latencyOf(samples) } : { requestLatency: latencyOf(samples) };
   // The load generator's own CPU: in a separate process, what the client costs per document.
   const cpuMsPerItem = (cpuMs() - cpuStart) / Math.max(1, items);
-  return { perSecond: (items * 1000) / ms, items, calls: samples.length, ms, cpuMsPerItem, ...timing };
+  return { perSecond: (items * 1000) / ms, items, calls: samples.length, ms, cpuMsPerItem, ...timing, timings: samples };
+}
+
+/** Rounds of one scenario as one result: totals over the rounds, latency over all their samples. */
+export function mergeScenarios(parts: ScenarioResult[], oneClient: boolean): ScenarioResult {
+  const items = parts.reduce((a, p) => a + p.items, 0);
+  const ms = parts.reduce((a, p) => a + p.ms, 0);
+  const timings = parts.flatMap((p) => p.timings);
+  const timing = oneClient ? { replyInterval: latencyOf(timings) } : { requestLatency: latencyOf(timings) };
+  return {
+    perSecond: (items * 1000) / ms,
+    items,
+    ms,
+    calls: parts.reduce((a, p) => a + p.calls, 0),
+    cpuMsPerItem: parts.reduce((a, p) => a + p.cpuMsPerItem * p.items, 0) / Math.max(1, items),
+    ...timing,
+    timings,
+  };
 }
 
 /** Sequential single-document requests: the latency a lone caller sees. */

@@ -28,8 +28,10 @@ export interface BenchOptions {
   fullMatrix: boolean;
   concurrency: number;
   prefetch: number;
-  /** Seconds per served throughput point. */
+  /** Seconds per round of a served throughput point. */
   servedSeconds: number;
+  /** Rounds per paired point (served and transformers.js), each between two raw measurements. */
+  rounds: number;
   /** Seconds per raw ORT / transformers.js point. */
   rawSeconds: number;
   /** ORT intra-op threads; undefined = clipflow's default (physical cores) everywhere. */
@@ -53,6 +55,7 @@ export interface BenchCliOptions {
   prefetch?: number;
   duration?: number;
   rawDuration?: number;
+  rounds?: number;
   threads?: number;
 }
 
@@ -84,7 +87,8 @@ export function addBenchOptions(cmd: Command): Command {
     .option('--full-matrix', 'every input and concurrency on every protocol (default: full matrix on HTTP only)', false)
     .option('--concurrency <n>', 'clients in the concurrent scenarios (default 32; 4 with --quick)', positive('int'))
     .option('--prefetch <n>', 'requests in flight for the single streaming client (default 2)', positive('int'))
-    .option('--duration <s>', 'seconds per served point (default 8; 0.1 with --quick)', positive('number'))
+    .option('--duration <s>', 'seconds per round of a served point (default 4; 0.1 with --quick)', positive('number'))
+    .option('--rounds <n>', 'rounds per paired point, each between two raw measurements (default 3; 1 with --quick)', positive('int'))
     .option('--raw-duration <s>', 'seconds per raw ORT / transformers.js point (default 4; 0.1 with --quick)', positive('number'))
     .option('--threads <n>', "ORT intra-op threads for raw, served and transformers.js (default: clipflow's own, physical cores)", positive('int'));
 }
@@ -117,7 +121,8 @@ export function resolveBenchOptions(cli: BenchCliOptions): BenchOptions {
     fullMatrix: cli.fullMatrix ?? false,
     concurrency: cli.concurrency ?? (quick ? 4 : 32),
     prefetch: cli.prefetch ?? 2,
-    servedSeconds: cli.duration ?? (quick ? 0.1 : 8),
+    servedSeconds: cli.duration ?? (quick ? 0.1 : 4),
+    rounds: cli.rounds ?? (quick ? 1 : 3),
     rawSeconds: cli.rawDuration ?? (quick ? 0.1 : 4),
     threads: cli.threads,
   };

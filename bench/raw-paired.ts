@@ -1,10 +1,11 @@
 /**
- * The raw ceiling measured again right before each served point, in a raw
- * process kept open (and idle) through the served section. On a shared
- * machine the ceiling moves with everybody else's work; a served/raw ratio
- * whose two halves were measured seconds apart is far steadier than one whose
- * halves are minutes apart. The same process rechecks the two main
- * denominators at the end, which shows how far the machine drifted.
+ * The raw ceiling measured again around each served (and transformers.js)
+ * point, in a raw process kept open (and idle) meanwhile. On a shared machine
+ * the ceiling moves with everybody else's work, by half within seconds here; so
+ * a point runs as a few rounds, each between two raw measurements of the same
+ * shape, and its ratio is the median of the rounds' ratios. The same process
+ * rechecks the two main denominators at the end, which shows how far the
+ * machine drifted over the run.
  */
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -22,8 +23,59 @@ export interface RawRecheck {
   textsShort: RawPoint;
   imagesDrift: number;
   textsDrift: number;
-  /** The same two points measured again after the transformers.js section (absent when it is skipped). */
-  afterPeer?: { imagesB32: RawPoint; textsShort: RawPoint };
+}
+
+/** One round of a paired point: what was measured, and the raw ceiling on either side of it. */
+export interface PairedRound {
+  perSecond: number;
+  rawBefore: number;
+  rawAfter: number;
+  /** perSecond over the mean of rawBefore and rawAfter. */
+  ratio: number;
+}
+
+/** A point's rounds against the raw ceiling of the matching shape. */
+export interface PairedSeries {
+  kind: PairedKind;
+  rounds: PairedRound[];
+  /** The median of the rounds' ratios: the point's ratio to the raw ceiling. */
+  ratio: number;
+  /** Mean of every raw measurement taken around the point. */
+  perSecond: number;
+  cpuMsPerItem: number;
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/**
+ * Runs `run` `rounds` times with a raw measurement before the first round and
+ * after each one (rounds + 1 in all), and pairs each round with the two around it.
+ */
+export async function pairedRounds<T extends { perSecond: number }>(
+  kind: PairedKind,
+  rounds: number,
+  raw: () => Promise<RawPoint>,
+  run: () => Promise<T>,
+): Promise<{ results: T[]; paired: PairedSeries }> {
+  const raws: RawPoint[] = [await raw()];
+  const results: T[] = [];
+  for (let i = 0; i < Math.max(1, rounds); i++) {
+    results.push(await run());
+    raws.push(await raw());
+  }
+  const series = results.map((r, i): PairedRound => {
+    const [before, after] = [raws[i]!.perSecond, raws[i + 1]!.perSecond];
+    return { perSecond: r.perSecond, rawBefore: before, rawAfter: after, ratio: r.perSecond / ((before + after) / 2) };
+  });
+  const mean = (f: (p: RawPoint) => number) => raws.reduce((a, p) => a + f(p), 0) / raws.length;
+  return {
+    results,
+    paired: { kind, rounds: series, ratio: median(series.map((r) => r.ratio)), perSecond: mean((p) => p.perSecond), cpuMsPerItem: mean((p) => p.cpuMsPerItem) },
+  };
 }
 
 /** Which raw shape a served input is compared with. */

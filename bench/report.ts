@@ -10,10 +10,10 @@ import type { MachineInfo } from './machine.js';
 import type { BenchModels } from './models.js';
 import type { BenchOptions } from './options.js';
 import type { RawPoint, RawResults } from './raw-ort.bench.js';
-import type { RawRecheck } from './raw-paired.js';
+import type { PairedSeries, RawRecheck } from './raw-paired.js';
 import type { ServedResults } from './served.bench.js';
 import { round } from './stats.js';
-import type { TransformersJsResults } from './transformers-js.bench.js';
+import type { PeerPoint, TransformersJsResults } from './transformers-js.bench.js';
 
 /** The whole result of one run, as written to JSON. */
 export interface BenchReport {
@@ -87,20 +87,21 @@ export function formatTable(r: BenchReport): string {
   out.push('', `Served end to end (JPEG ${s.inputs.jpegSize.join('x')}, PNG ${s.inputs.pngSize}x${s.inputs.pngSize}; client ${s.clientMode === 'process' ? 'in a separate process' : 'inside the server process'}; ` +
     `1 client = batches of 32 docs, prefetch ${r.options.prefetch}; ${s.concurrency} clients = one doc per request)`);
   out.push(grid([
-    ['protocol', 'input', 'clients', 'docs/s', 'vs raw', 'paired raw/s', 'vs paired', 'req p50', 'req p99', 'server CPU ms/doc', 'client CPU ms/doc'],
+    ['protocol', 'input', 'clients', 'docs/s', 'vs raw', 'paired raw/s', 'vs paired', 'rounds', 'req p50', 'req p99', 'server CPU ms/doc', 'client CPU ms/doc'],
     ...s.points.map((p) => {
       const t = p.requestLatency ?? p.replyInterval;
       const pr = p.pairedRaw;
       return [p.protocol, INPUT_LABEL[p.input] ?? p.input, String(p.clients), fmt(p.perSecond), `${fmt(p.perSecond / rawFor(p.input), 2)}x`,
-        pr ? fmt(pr.perSecond) : '', pr ? `${fmt(p.perSecond / pr.perSecond, 2)}x` : '',
+        pr ? fmt(pr.perSecond) : '', pr ? `${fmt(pr.ratio, 2)}x` : '', pr ? roundsOf(pr) : '',
         t ? `${ms(t.p50)} ms` : '', t ? `${ms(t.p99)} ms` : '', fmt(p.serverCpuMsPerItem), fmt(p.cpuMsPerItem)];
     }),
   ]));
   out.push('  (CPU ms/doc: user+system time of that process, every thread, per document; ORT worker threads spin, so this overstates compute,',
     '   but it stays comparable with the raw CPU ms/item when other work shares the machine)');
   out.push('  (vs raw: images over raw batch-32, short captions over raw at the same padded length, 77-token texts over raw 77 on the same graph,',
-    '   as measured at the start; vs paired: over the mean of the same raw point measured just before and just after this one;',
-    '   for 1 client the p50/p99 are intervals between replies of 32 docs)');
+    '   as measured at the start; vs paired: the median of the rounds\' ratios, each round over the mean of the same raw point',
+    '   measured just before and just after it (rounds lists them; paired raw/s is the mean raw); for 1 client the p50/p99 are',
+    '   intervals between replies of 32 docs)');
   if (s.clientComparison.length) {
     out.push('', 'Client placement (same points, load generator in its own process vs inside the server)');
     out.push(grid([['point', 'separate process', 'in-process', 'in/separate'],
@@ -144,14 +145,13 @@ export function formatTable(r: BenchReport): string {
 
   if (peer) {
     out.push('', `transformers.js ${peer.version} (same graphs and session options; config check ${peer.config.ok ? 'ok' : `missing ${peer.config.missing.join(', ')}`})`);
+    const peerRow = (label: string, x: PeerPoint, unit: string) => [label, `${fmt(x.perSecond)} ${unit}/s`, `${ms(x.latency.p50)} ms/batch`, fmt(x.cpuMsPerItem),
+      x.paired ? fmt(x.paired.perSecond) : '', x.paired ? `${fmt(x.paired.ratio, 2)}x` : '', x.paired ? roundsOf(x.paired) : ''];
     out.push(grid([
-      ['point', 'throughput', 'p50', 'CPU ms/item'],
-      [`JPEG ${s.inputs.jpegSize.join('x')} end to end, batch 32`, `${fmt(peer.jpegImages.perSecond)} img/s`, `${ms(peer.jpegImages.latency.p50)} ms/batch`, fmt(peer.jpegImages.cpuMsPerItem)],
-      [`short captions, batch 32 (padded to ${peer.shortCaptions.paddedLength})`, `${fmt(peer.shortCaptions.perSecond)} txt/s`, `${ms(peer.shortCaptions.latency.p50)} ms/batch`, fmt(peer.shortCaptions.cpuMsPerItem)],
+      ['point', 'throughput', 'p50', 'CPU ms/item', 'paired raw/s', 'vs paired', 'rounds'],
+      peerRow(`JPEG ${s.inputs.jpegSize.join('x')} end to end, batch 32`, peer.jpegImages, 'img'),
+      peerRow(`short captions, batch 32 (padded to ${peer.shortCaptions.paddedLength})`, peer.shortCaptions, 'txt'),
     ]));
-    const after = r.rawRecheck.afterPeer;
-    if (after) out.push(`  raw around it: images b32 ${fmt(r.rawRecheck.imagesB32.perSecond)} -> ${fmt(after.imagesB32.perSecond)}/s, ` +
-      `short texts b32 ${fmt(r.rawRecheck.textsShort.perSecond)} -> ${fmt(after.textsShort.perSecond)}/s (before -> after)`);
     out.push(`  truncation of a ${peer.truncation.inputTokens}-token text to 77: last id ${peer.truncation.lastId} ` +
       `(${peer.truncation.keepsEot ? 'keeps EOT like OpenAI' : 'EOT dropped, unlike OpenAI CLIP'}); ` +
       `caption ids differing from clipflow's tokenizer: ${peer.tokenizerMismatches}`);
@@ -166,8 +166,13 @@ export function formatTable(r: BenchReport): string {
       h.pass === null ? '' : h.pass ? 'PASS' : 'MISS']),
   ]));
   if (peer) {
-    out.push('  (transformers.js rows: "measured" compares each side over the raw ceiling measured around it, its "vs start raw"',
+    out.push('  (transformers.js rows: "measured" divides the two sides\' paired ratios (medians of rounds), its "vs start raw"',
       '   column is the plain ratio of throughputs, which the machine\'s drift between the two sections also moves)');
   }
   return out.join('\n');
+}
+
+/** The rounds' ratios of a paired point, e.g. `0.91 0.88 0.95`. */
+function roundsOf(p: PairedSeries): string {
+  return p.rounds.map((r) => fmt(r.ratio, 2)).join(' ');
 }

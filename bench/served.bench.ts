@@ -10,8 +10,8 @@ import { parseFlow } from '../core/flow/load.js';
 import { serveFlow } from '../core/serve/gateway.js';
 import { physicalCores } from '../core/config/cpu.js';
 import { SectionProcess } from './ipc.js';
-import { runLatency, runScenario, type InputKind, type InputPools, type ScenarioResult, type ScenarioSpec } from './load.js';
-import { pairedKindOf, type PairedKind } from './raw-paired.js';
+import { mergeScenarios, runLatency, runScenario, type InputKind, type InputPools, type ScenarioResult, type ScenarioSpec } from './load.js';
+import { pairedKindOf, pairedRounds, type PairedKind, type PairedSeries } from './raw-paired.js';
 import type { RawPoint } from './raw-ort.bench.js';
 import { scrapeMetrics, stageDelta, type StageBreakdown } from './stages.js';
 import { peakRssMb, type Latency } from './stats.js';
@@ -81,12 +81,8 @@ export type ServedPoint = ScenarioResult & {
   serverCpuMsPerItem: number;
   /** The server's stage timers over the point (warm-up included); absent without an HTTP port. */
   breakdown?: StageBreakdown;
-  /**
-   * The raw ceiling at the matching shape, measured just before and just after this
-   * point; `perSecond` is their mean, so a machine whose capacity drifts during the
-   * point skews the ratio less than either side alone (absent with --no-paired).
-   */
-  pairedRaw?: { kind: PairedKind; perSecond: number; cpuMsPerItem: number; before: number; after: number };
+  /** The point's rounds against the raw ceiling at the matching shape (absent with --no-paired). */
+  pairedRaw?: PairedSeries;
 };
 
 /** The served section's results. */
@@ -117,24 +113,15 @@ export interface ServedOptions {
   latencyBudgetMs: number;
   latencyMinSamples: number;
   pools: InputPools;
-  /** Measures the raw ceiling at a shape, in the idle raw process; given, every point is paired with one. */
+  /** Measures the raw ceiling at a shape, in the idle raw process; given, every point is paired with it. */
   pairedRaw?: (kind: PairedKind) => Promise<RawPoint>;
+  /** Rounds per paired point, each `budgetMs` long. */
+  rounds: number;
   /** Progress lines (the suite prints them to stderr). */
   log(line: string): void;
 }
 
 const KINDS: InputKind[] = ['jpeg', 'png', 'short', 'long77'];
-
-/** The paired ceiling of a point: the mean of the raw measurements on either side of it. */
-function pairedMean(kind: PairedKind, before: RawPoint, after: RawPoint): NonNullable<ServedPoint['pairedRaw']> {
-  return {
-    kind,
-    perSecond: (before.perSecond + after.perSecond) / 2,
-    cpuMsPerItem: (before.cpuMsPerItem + after.cpuMsPerItem) / 2,
-    before: before.perSecond,
-    after: after.perSecond,
-  };
-}
 
 /** `http/jpeg/32`: protocol, input, clients. */
 export function pointKey(protocol: Protocol, input: InputKind, clients: number): string {
@@ -159,20 +146,21 @@ export async function runServedSection(o: ServedOptions): Promise<ServedResults>
     const measure = async (mode: ClientMode, protocol: Protocol, input: InputKind, clients: number): Promise<ServedPoint> => {
       const spec: ScenarioSpec = { protocol, url: info.urls[protocol]!, input, clients, batch: 32, prefetch: o.prefetch, budgetMs: o.budgetMs };
       const kind = pairedKindOf(input);
-      const rawBefore = o.pairedRaw ? await o.pairedRaw(kind) : undefined;
       const metricsBefore = await scrapeMetrics(info.urls.http);
       const cpuBefore = await proc.call<number>('cpu');
-      const r = await scenario(mode, spec);
+      const run = () => scenario(mode, spec);
+      const { results, paired } = o.pairedRaw
+        ? await pairedRounds(kind, o.rounds, () => o.pairedRaw!(kind), run)
+        : { results: [await run()], paired: undefined };
       const serverCpu = (await proc.call<number>('cpu')) - cpuBefore;
       const metricsAfter = await scrapeMetrics(info.urls.http);
-      const rawAfter = o.pairedRaw ? await o.pairedRaw(kind) : undefined;
-      const raw = rawBefore && rawAfter ? pairedMean(kind, rawBefore, rawAfter) : undefined;
-      const warmItems = clients === 1 ? 32 : clients;
+      const r = mergeScenarios(results, clients === 1);
+      const warmItems = (clients === 1 ? 32 : clients) * results.length;
       const key = pointKey(protocol, input, clients);
-      o.log(`served ${key} (${mode} client): ${r.perSecond.toFixed(1)}/s${raw ? ` (paired raw ${raw.perSecond.toFixed(1)}/s)` : ''}`);
+      o.log(`served ${key} (${mode} client): ${r.perSecond.toFixed(1)}/s${paired ? ` (x${paired.ratio.toFixed(2)} of raw, rounds ${paired.rounds.map((x) => x.ratio.toFixed(2)).join(' ')})` : ''}`);
       const extra = {
         ...(metricsBefore && metricsAfter ? { breakdown: stageDelta(metricsBefore, metricsAfter) } : {}),
-        ...(raw ? { pairedRaw: raw } : {}),
+        ...(paired ? { pairedRaw: paired } : {}),
       };
       return { ...r, key, protocol, input, clients, batch: clients === 1 ? 32 : 1, clientMode: mode, serverCpuMsPerItem: serverCpu / (r.items + warmItems), ...extra };
     };

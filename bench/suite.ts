@@ -12,12 +12,12 @@ import { machineInfo } from './machine.js';
 import { ensureBenchModels } from './models.js';
 import { effectiveThreads, type BenchOptions } from './options.js';
 import type { RawOptions, RawPoint, RawResults } from './raw-ort.bench.js';
-import type { PairedKind, RawRecheck } from './raw-paired.js';
+import { pairedRounds, type PairedKind, type RawRecheck } from './raw-paired.js';
 import { formatTable, writeReport, type BenchReport } from './report.js';
 import { runServedSection, type ServedResults } from './served.bench.js';
 import type { Budget } from './stats.js';
 import { writeTransformersJsModel } from './transformers-js-files.js';
-import type { PeerOptions, TransformersJsResults } from './transformers-js.bench.js';
+import type { PeerOptions, PeerPoint, PeerPointKind, TransformersJsPeer, TransformersJsResults } from './transformers-js.bench.js';
 
 /** What a run hands back: the report, its table, and where the JSON went. */
 export interface BenchRun {
@@ -74,10 +74,11 @@ export async function runBench(o: BenchOptions, log: (line: string) => void = ()
       concurrency: o.concurrency,
       prefetch: o.prefetch,
       budgetMs: o.servedSeconds * 1000,
-      latencyBudgetMs: (o.servedSeconds * 1000) / 2,
+      latencyBudgetMs: o.servedSeconds * 1000,
       latencyMinSamples: o.quick ? 3 : 20,
       pools,
       ...(o.paired ? { pairedRaw: (kind: PairedKind) => paired(kind) } : {}),
+      rounds: o.rounds,
       log,
     });
     lap('served');
@@ -93,16 +94,13 @@ export async function runBench(o: BenchOptions, log: (line: string) => void = ()
     if (!o.skipTransformers) {
       log('transformers.js...');
       const files = await writeTransformersJsModel(models.root, models.hf, models.imageSize);
-      const peerOptions: PeerOptions = { modelDir: files.dir, config: files.config, budget, intraOpThreads: threads, seed: o.seed, imageCount: pools.images, jpegSize: pools.jpegSize };
-      peer = await inChild<TransformersJsResults>('transformers.js', 'transformers', peerOptions).catch((e: unknown) => {
+      const peerOptions: PeerOptions = { modelDir: files.dir, config: files.config, intraOpThreads: threads, seed: o.seed, imageCount: pools.images, jpegSize: pools.jpegSize };
+      peer = await measurePeer(peerOptions, budget, o.paired ? o.rounds : 0, paired).catch((e: unknown) => {
         // It is a devDependency: an installed clipflow may not have it.
         const hint = /Cannot find (package|module) '@huggingface\/transformers'/.test(String(e)) ? ' (install @huggingface/transformers or pass --skip-transformers)' : '';
         throw new Error(`transformers.js section failed${hint}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
       });
       lap('transformers');
-      // The raw ceiling again right after transformers.js: with the recheck just before it, the
-      // peer's points are bracketed the way every served point is.
-      recheck.afterPeer = { imagesB32: await paired('images-b32', budget), textsShort: await paired('texts-short', budget) };
     }
   } finally {
     await pairedProc.close();
@@ -121,8 +119,36 @@ export async function runBench(o: BenchOptions, log: (line: string) => void = ()
     rawRecheck: recheck,
     served,
     transformersJs: peer,
-    headlines: headlines(raw, served, peer, recheck),
+    headlines: headlines(raw, served, peer),
   };
   writeReport(report, o.out);
   return { report, table: formatTable(report), out: o.out };
+}
+
+/**
+ * transformers.js in a section process of its own, kept loaded: with `rounds`,
+ * each of its points runs that many times between raw measurements of the same
+ * shape (as the served points do); 0 measures each point once, unpaired.
+ */
+async function measurePeer(options: PeerOptions, budget: Budget, rounds: number, raw: (kind: PairedKind) => Promise<RawPoint>): Promise<TransformersJsResults> {
+  const proc = SectionProcess.start('transformers.js');
+  try {
+    await proc.call('peer-open', options);
+    const point = async (kind: PeerPointKind, rawKind: PairedKind): Promise<PeerPoint> => {
+      const run = () => proc.call<PeerPoint>('peer-point', { kind, budget });
+      if (rounds === 0) return run();
+      const { results, paired } = await pairedRounds(rawKind, rounds, () => raw(rawKind), run);
+      const items = results.reduce((a, r) => a + r.items, 0);
+      const ms = results.reduce((a, r) => a + r.ms, 0);
+      // Totals over the rounds; the per-batch latency of the median round.
+      const middle = [...results].sort((x, y) => x.perSecond - y.perSecond)[results.length >> 1]!;
+      return { ...middle, perSecond: (items * 1000) / ms, items, ms, paired };
+    };
+    const jpegImages = await point('jpeg', 'images-b32');
+    const shortCaptions = await point('short', 'texts-short');
+    const { paddedLength, ...checks } = await proc.call<Awaited<ReturnType<TransformersJsPeer['checks']>>>('peer-checks');
+    return { ...checks, jpegImages, shortCaptions: { ...shortCaptions, paddedLength }, peakRssMb: await proc.call<number>('rss') };
+  } finally {
+    await proc.close();
+  }
 }

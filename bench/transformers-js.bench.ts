@@ -3,7 +3,8 @@
  * end to end (decode → CLIPImageProcessor → vision model) and short captions/s
  * (tokenizer with padding to the longest → text model), both at batch 32,
  * with the same ORT session options clipflow uses so the difference is the
- * pipeline around the graph, not thread settings.
+ * pipeline around the graph, not thread settings. It stays loaded in its own
+ * section process while the suite alternates its points with raw measurements.
  */
 import { dirname, basename } from 'node:path';
 import {
@@ -11,11 +12,12 @@ import {
 } from '@huggingface/transformers';
 import { benchTokenizer, jpegImages, longTexts, shortCaptions } from './inputs.js';
 import { clipflowSessionOptions } from './raw-ort.bench.js';
-import { peakRssMb, timeLoop, type Budget, type Latency, type Throughput } from './stats.js';
+import type { PairedSeries } from './raw-paired.js';
+import { timeLoop, type Budget, type Latency, type Throughput } from './stats.js';
 import type { ConfigCheck } from './transformers-js-files.js';
 
-/** One transformers.js point. */
-export type PeerPoint = Throughput & { batch: number; latency: Latency };
+/** One transformers.js point, with its rounds against the raw ceiling when paired. */
+export type PeerPoint = Throughput & { batch: number; latency: Latency; paired?: PairedSeries };
 
 /** What the transformers.js section reports. */
 export interface TransformersJsResults {
@@ -35,12 +37,14 @@ export interface PeerOptions {
   /** The transformers-js model folder (see transformers-js-files.ts). */
   modelDir: string;
   config: ConfigCheck;
-  budget: Budget;
   intraOpThreads: number;
   seed: number;
   imageCount: number;
   jpegSize: [number, number];
 }
+
+/** The two points transformers.js is measured on. */
+export type PeerPointKind = 'jpeg' | 'short';
 
 type Tensorish = { data: ArrayLike<number | bigint>; dims: number[]; dispose?: () => void };
 
@@ -48,57 +52,82 @@ function idsOf(t: Tensorish): number[] {
   return Array.from(t.data as ArrayLike<number | bigint>, (v) => Number(v));
 }
 
-/** Loads the folder as transformers.js documents it (local files only) and measures it. */
-export async function runTransformersJs(o: PeerOptions): Promise<TransformersJsResults> {
+type Loaded = Awaited<ReturnType<typeof load>>;
+
+/** Loads the folder as transformers.js documents it (local files only), plus the inputs. */
+async function load(o: PeerOptions) {
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
   env.localModelPath = dirname(o.modelDir);
   const id = basename(o.modelDir);
-  const load = { dtype: 'fp32', device: 'cpu', session_options: clipflowSessionOptions(o.intraOpThreads) } as const;
-  const tokenizer = await AutoTokenizer.from_pretrained(id);
-  const processor = await AutoProcessor.from_pretrained(id);
-  const textModel = await CLIPTextModelWithProjection.from_pretrained(id, load);
-  const visionModel = await CLIPVisionModelWithProjection.from_pretrained(id, load);
-
-  const jpegs = await jpegImages(o.imageCount, o.seed, ...o.jpegSize);
-  let next = 0;
-  const imageBatch = () => Array.from({ length: 32 }, () => jpegs[next++ % jpegs.length]!);
-  const jpegPoint = await timeLoop(o.budget, async () => {
-    const images = await Promise.all(imageBatch().map((b) => RawImage.fromBlob(new Blob([b], { type: 'image/jpeg' }))));
-    const inputs = await processor(images);
-    const out = (await visionModel(inputs)) as Record<string, Tensorish>;
-    out.image_embeds?.dispose?.();
-    return images.length;
-  });
-
-  const captions = await shortCaptions(32, o.seed);
-  const textPoint = await timeLoop(o.budget, async () => {
-    const inputs = tokenizer(captions.texts, { padding: true, truncation: true });
-    const out = (await textModel(inputs)) as Record<string, Tensorish>;
-    out.text_embeds?.dispose?.();
-    return captions.texts.length;
-  });
-
-  // Parity checks: same ids as clipflow on the captions, and what happens past 77 tokens.
-  const ours = await benchTokenizer();
-  let mismatches = 0;
-  for (const text of captions.texts) {
-    const theirs = idsOf(tokenizer(text).input_ids as Tensorish);
-    const expected = [ours.sot, ...ours.encode(text), ours.eot];
-    if (theirs.join(',') !== expected.join(',')) mismatches++;
-  }
-  const long = longTexts(1, o.seed + 1, 120)[0]!;
-  const cut = idsOf(tokenizer(long, { truncation: true, max_length: 77 }).input_ids as Tensorish);
-  const lastId = cut[cut.length - 1]!;
-
-  await Promise.allSettled([textModel.dispose(), visionModel.dispose()]);
+  const options = { dtype: 'fp32', device: 'cpu', session_options: clipflowSessionOptions(o.intraOpThreads) } as const;
   return {
-    version: env.version,
-    config: o.config,
-    jpegImages: { ...jpegPoint, batch: 32 },
-    shortCaptions: { ...textPoint, batch: 32, paddedLength: captions.paddedLength },
-    truncation: { inputTokens: ours.encode(long).length + 2, lastId, keepsEot: lastId === ours.eot },
-    tokenizerMismatches: mismatches,
-    peakRssMb: peakRssMb(),
+    options: o,
+    tokenizer: await AutoTokenizer.from_pretrained(id),
+    processor: await AutoProcessor.from_pretrained(id),
+    textModel: await CLIPTextModelWithProjection.from_pretrained(id, options),
+    visionModel: await CLIPVisionModelWithProjection.from_pretrained(id, options),
+    jpegs: await jpegImages(o.imageCount, o.seed, ...o.jpegSize),
+    captions: await shortCaptions(32, o.seed),
+    next: 0,
   };
+}
+
+/**
+ * transformers.js kept loaded in its section process, so that its points can
+ * run in rounds between raw measurements taken by another process.
+ */
+export class TransformersJsPeer {
+  private constructor(private readonly m: Loaded) {}
+
+  static async open(o: PeerOptions): Promise<TransformersJsPeer> {
+    return new TransformersJsPeer(await load(o));
+  }
+
+  /** JPEGs end to end at batch 32 (decode -> processor -> vision model), or the 32 short captions. */
+  point(kind: PeerPointKind, budget: Budget): Promise<PeerPoint> {
+    const m = this.m;
+    if (kind === 'jpeg') {
+      const imageBatch = () => Array.from({ length: 32 }, () => m.jpegs[m.next++ % m.jpegs.length]!);
+      return timeLoop(budget, async () => {
+        const images = await Promise.all(imageBatch().map((b) => RawImage.fromBlob(new Blob([b], { type: 'image/jpeg' }))));
+        const inputs = await m.processor(images);
+        const out = (await m.visionModel(inputs)) as Record<string, Tensorish>;
+        out.image_embeds?.dispose?.();
+        return images.length;
+      }).then((p) => ({ ...p, batch: 32 }));
+    }
+    return timeLoop(budget, async () => {
+      const inputs = m.tokenizer(m.captions.texts, { padding: true, truncation: true });
+      const out = (await m.textModel(inputs)) as Record<string, Tensorish>;
+      out.text_embeds?.dispose?.();
+      return m.captions.texts.length;
+    }).then((p) => ({ ...p, batch: 32 }));
+  }
+
+  /** Parity checks: the same ids as clipflow on the captions, and what happens past 77 tokens. */
+  async checks(): Promise<Pick<TransformersJsResults, 'version' | 'config' | 'truncation' | 'tokenizerMismatches'> & { paddedLength: number }> {
+    const { tokenizer, captions, options } = this.m;
+    const ours = await benchTokenizer();
+    let mismatches = 0;
+    for (const text of captions.texts) {
+      const theirs = idsOf(tokenizer(text).input_ids as Tensorish);
+      const expected = [ours.sot, ...ours.encode(text), ours.eot];
+      if (theirs.join(',') !== expected.join(',')) mismatches++;
+    }
+    const long = longTexts(1, options.seed + 1, 120)[0]!;
+    const cut = idsOf(tokenizer(long, { truncation: true, max_length: 77 }).input_ids as Tensorish);
+    const lastId = cut[cut.length - 1]!;
+    return {
+      version: env.version,
+      config: options.config,
+      truncation: { inputTokens: ours.encode(long).length + 2, lastId, keepsEot: lastId === ours.eot },
+      tokenizerMismatches: mismatches,
+      paddedLength: captions.paddedLength,
+    };
+  }
+
+  async release(): Promise<void> {
+    await Promise.allSettled([this.m.textModel.dispose(), this.m.visionModel.dispose()]);
+  }
 }

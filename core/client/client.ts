@@ -95,7 +95,7 @@ export class Client {
   encode(inputs: ClientInputs<Exclude<ClientInput, string>>, options?: RequestOptions): Promise<DocumentArray>;
   encode(inputs: ClientInputs, options?: RequestOptions): Promise<Float32Array[] | DocumentArray>;
   async encode(inputs: ClientInputs, options: RequestOptions = {}): Promise<Float32Array[] | DocumentArray> {
-    const { slots } = await this.run('/encode', inputs, options);
+    const { slots } = await this.run('/encode', inputs, dropImageContent(options));
     const embedding = (s: Slot, i: number): Float32Array => {
       if (s.result?.embedding) return s.result.embedding;
       throw new Error(`the server returned no embedding for input ${i} (document ${s.input.doc.id}); is an encoder serving /encode?`);
@@ -112,18 +112,18 @@ export class Client {
 
   /** Ranks each document's `matches` on `/rank`; returns the server's documents, in input order. */
   async rank(docs: ClientInputs<Exclude<ClientInput, string>>, options: RequestOptions = {}): Promise<DocumentArray> {
-    return this.results(await this.run('/rank', docs, options, prepareRankDocument));
+    return this.results(await this.run('/rank', docs, dropImageContent(options), prepareRankDocument));
   }
 
   /** Encodes and stores documents on `/index`; returns the server's documents, in input order. */
   async index(inputs: ClientInputs, options: RequestOptions = {}): Promise<DocumentArray> {
-    return this.results(await this.run('/index', inputs, options));
+    return this.results(await this.run('/index', inputs, dropImageContent(options)));
   }
 
   /** Queries on `/search`; each returned document carries its `matches`. */
   async search(inputs: ClientInputs, options: SearchOptions = {}): Promise<DocumentArray> {
     const { limit = 10, ...rest } = options;
-    return this.results(await this.run('/search', inputs, { ...rest, parameters: { ...rest.parameters, limit } }));
+    return this.results(await this.run('/search', inputs, dropImageContent({ ...rest, parameters: { ...rest.parameters, limit } })));
   }
 
   /** Sends inputs to any endpoint; the reply documents, in input order (unknown ids last). */
@@ -258,4 +258,13 @@ export class Client {
 function positiveInt(v: number, name: string): number {
   if (!Number.isInteger(v) || v < 1) throw new TypeError(`${name} must be a positive integer, got ${v}`);
   return v;
+}
+
+/**
+ * clip_client's default for encode, rank, index and search: the server drops the
+ * image bytes from what it sends back (the caller has them), unless the caller's
+ * parameters say otherwise. It saves sending every image back over the wire.
+ */
+function dropImageContent<T extends RequestOptions>(options: T): T {
+  return { ...options, parameters: { drop_image_content: true, ...options.parameters } };
 }

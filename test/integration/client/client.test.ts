@@ -341,6 +341,52 @@ executors:
     }
   });
 
+  describe('drop_image_content, as clip_client sends it', () => {
+    // A bare HTTP endpoint that records each request's parameters and answers with the
+    // documents it got, each with a one-number embedding.
+    let server: ReturnType<typeof createHttpServer>;
+    let url: string;
+    const seen: Array<{ endpoint: string; parameters: Record<string, unknown> }> = [];
+    before(async () => {
+      server = createHttpServer((req, res) => {
+        let body = '';
+        req.on('data', (c: Buffer) => (body += c.toString()));
+        req.on('end', () => {
+          const parsed = JSON.parse(body) as { data: Array<Record<string, unknown>>; execEndpoint: string; parameters: Record<string, unknown> };
+          seen.push({ endpoint: parsed.execEndpoint, parameters: parsed.parameters });
+          res.setHeader('content-type', 'application/json');
+          res.end(JSON.stringify({ data: parsed.data.map((d) => ({ ...d, embedding: [1] })), parameters: parsed.parameters, header: {} }));
+        });
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    after(() => server?.close());
+
+    test('encode, rank, index and search ask for it by default; the caller may turn it off', async () => {
+      const client = new Client(url);
+      try {
+        const image = () => new Document({ blob: PNG, matches: [new Document({ text: 'a caption' })] });
+        await client.encode([image()]);
+        await client.rank([image()]);
+        await client.index([image()]);
+        await client.search([image()], { limit: 3 });
+        await client.encode([image()], { parameters: { drop_image_content: false, other: 1 } });
+        await client.post('/anything', [image()]);
+        assert.deepEqual(seen.map((s) => [s.endpoint, s.parameters]), [
+          ['/encode', { drop_image_content: true }],
+          ['/rank', { drop_image_content: true }],
+          ['/index', { drop_image_content: true }],
+          ['/search', { drop_image_content: true, limit: 3 }],
+          ['/encode', { drop_image_content: false, other: 1 }],
+          ['/anything', {}],
+        ]);
+      } finally {
+        await client.close();
+      }
+    });
+  });
+
   describe('construction and transport failures', () => {
     test('invalid URLs and unknown schemes are TypeErrors', () => {
       assert.throws(() => new Client('not a url'), TypeError);

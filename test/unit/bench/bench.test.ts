@@ -22,7 +22,7 @@ test('bench --quick runs every section on the tiny model and writes finite numbe
   const dir = mkdtempSync(join(tmpdir(), 'clipflow-bench-'));
   try {
     const out = join(dir, 'latest.json');
-    const run = await runBench(resolveBenchOptions({ quick: true, cacheDir: join(dir, 'models'), out }));
+    const run = await runBench(resolveBenchOptions({ quick: true, rounds: 2, cacheDir: join(dir, 'models'), out }));
     const report = JSON.parse(readFileSync(out, 'utf8')) as BenchReport;
 
     assert.equal(report.model.preset, 'tiny');
@@ -42,6 +42,12 @@ test('bench --quick runs every section on the tiny model and writes finite numbe
       assert.ok(p.perSecond > 0 && p.items > 0, `${p.key} measured nothing`);
       // The server's own stage timers were read around every point (HTTP is served).
       assert.ok(p.breakdown && p.breakdown.documents > 0, `${p.key} has no stage breakdown`);
+      // Paired: two rounds, each over the raw measured on either side of it; the ratio is their median.
+      const rounds = p.pairedRaw?.rounds ?? [];
+      assert.equal(rounds.length, 2, `${p.key} has ${rounds.length} rounds`);
+      assert.equal(rounds[0]!.rawAfter, rounds[1]!.rawBefore, 'consecutive rounds share the raw point between them');
+      for (const r of rounds) assert.ok(Math.abs(r.ratio - r.perSecond / ((r.rawBefore + r.rawAfter) / 2)) < 1e-9);
+      assert.ok(Math.abs(p.pairedRaw!.ratio - (rounds[0]!.ratio + rounds[1]!.ratio) / 2) < 1e-9);
     }
     assert.deepEqual(Object.keys(report.served.latency).sort(), ['grpc', 'http', 'websocket']);
     assert.equal(report.served.clientComparison.length, 2);
@@ -51,6 +57,8 @@ test('bench --quick runs every section on the tiny model and writes finite numbe
     assert.ok(peer.config.ok, `config.json lacks ${peer.config.missing.join(', ')}`);
     assert.equal(peer.tokenizerMismatches, 0, 'the generated tokenizer.json must tokenize like clipflow');
     assert.ok(peer.jpegImages.perSecond > 0 && peer.shortCaptions.perSecond > 0);
+    assert.equal(peer.jpegImages.paired?.rounds.length, 2);
+    assert.equal(peer.shortCaptions.paired?.kind, 'texts-short');
     assert.equal(typeof peer.truncation.keepsEot, 'boolean');
 
     // Every target row is there, with a verdict.
