@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { Document } from '../../../../core/document/document.js';
 import { NdArray } from '../../../../core/document/ndarray.js';
 import { BadRequestError } from '../../../../core/errors.js';
-import { documentFromJson, documentsFromJson, documentToJson } from '../../../../core/json/document.json.js';
+import { decodeBase64, documentFromJson, documentsFromJson, documentToJson } from '../../../../core/json/document.json.js';
+import { prng } from '../../../../bench/prng.js';
 
 const f = Math.fround;
 
@@ -182,6 +183,46 @@ describe('JSON errors name the exact path', () => {
       assert.ok(e instanceof BadRequestError);
       assert.equal(e.httpStatus, 400);
       assert.equal(e.code, 'INVALID_ARGUMENT');
+    }
+  });
+});
+
+describe('decodeBase64', () => {
+  // The reference: strip whitespace, check every character and the length, then decode.
+  const reference = (text: string): Buffer | null => {
+    const c = text.replace(/\s+/g, '');
+    if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(c) || c.length % 4 === 1 || (c.endsWith('=') && c.length % 4 !== 0)) return null;
+    return Buffer.from(c, c.includes('-') || c.includes('_') ? 'base64url' : 'base64');
+  };
+
+  it('accepts standard, URL-safe, unpadded and whitespace-wrapped base64', () => {
+    const bytes = Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 37) % 256));
+    for (const text of [bytes.toString('base64'), bytes.toString('base64url'), bytes.toString('base64').replace(/=+$/, ''), bytes.toString('base64').replace(/(.{76})/g, '$1\n')]) {
+      assert.deepEqual(Buffer.from(decodeBase64(text, 'x')), bytes);
+    }
+  });
+
+  it('refuses what is not base64, naming where', () => {
+    for (const text of ['QUJD*', 'QU=JD', 'a', 'QQ==QQ==', 'QUJD\u00e9QUJD']) {
+      assert.throws(() => decodeBase64(text, 'data[3].blob'), /data\[3\]\.blob: not valid base64/, JSON.stringify(text));
+    }
+  });
+
+  it('agrees with the character-by-character check on random strings', () => {
+    const good = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+    const odd = '=-_* \n.\u00e9';
+    const rand = prng(11);
+    for (let i = 0; i < 50_000; i++) {
+      let text = '';
+      for (let j = Math.floor(rand() * 13); j > 0; j--) text += rand() < 0.85 ? good[Math.floor(rand() * 64)] : odd[Math.floor(rand() * odd.length)];
+      const expected = reference(text);
+      let got: Uint8Array | null;
+      try {
+        got = decodeBase64(text, 'x');
+      } catch {
+        got = null;
+      }
+      assert.deepEqual(got && Buffer.from(got), expected, JSON.stringify(text));
     }
   });
 });
