@@ -9,13 +9,13 @@
  */
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { benchTokenizer, longTexts, randomPixels, shortCaptions } from './inputs.js';
+import { benchTokenizer, LATENCY_CAPTION, longTexts, randomPixels, shortCaptions } from './inputs.js';
 import type { InputKind } from './load.js';
 import { clipflowSessionOptions, runPoint, textFeeds, type RawOptions, type RawPoint } from './raw-ort.bench.js';
 import type { Budget } from './stats.js';
 
 /** The raw shapes served points are compared with. */
-export type PairedKind = 'images-b32' | 'texts-short' | 'texts-77';
+export type PairedKind = 'images-b32' | 'texts-short' | 'texts-77' | 'text-b1';
 
 /** The two main denominators measured again after the served section; drift = recheck / first (1 = steady machine). */
 export interface RawRecheck {
@@ -88,7 +88,7 @@ export class PairedRaw {
   private constructor(
     private readonly vision: ort.InferenceSession,
     private readonly text: ort.InferenceSession,
-    private readonly feeds: Record<PairedKind, { session: ort.InferenceSession; feeds: Record<string, ort.Tensor>; seqLength?: number }>,
+    private readonly feeds: Record<PairedKind, { session: ort.InferenceSession; feeds: Record<string, ort.Tensor>; batch: number; seqLength?: number }>,
   ) {}
 
   /** Loads the hf graphs (the ones served) and runs each shape once, untimed. */
@@ -100,19 +100,23 @@ export class PairedRaw {
     const tok = await benchTokenizer();
     const rowsOf = (texts: string[]) => texts.map((t) => [tok.sot, ...tok.encode(t).slice(0, 75), tok.eot]);
     const captions = await shortCaptions(32, o.seed);
+    const latencyRow = rowsOf([LATENCY_CAPTION]);
+    const single = latencyRow[0]!.length;
     const paired = new PairedRaw(vision, text, {
-      'images-b32': { session: vision, feeds: { pixel_values: new ort.Tensor('float32', randomPixels(32, size, o.seed + 32), [32, 3, size, size]) } },
-      'texts-short': { session: text, feeds: textFeeds(text, rowsOf(captions.texts), captions.paddedLength), seqLength: captions.paddedLength },
-      'texts-77': { session: text, feeds: textFeeds(text, rowsOf(longTexts(32, o.seed)), 77), seqLength: 77 },
+      'images-b32': { session: vision, feeds: { pixel_values: new ort.Tensor('float32', randomPixels(32, size, o.seed + 32), [32, 3, size, size]) }, batch: 32 },
+      'texts-short': { session: text, feeds: textFeeds(text, rowsOf(captions.texts), captions.paddedLength), batch: 32, seqLength: captions.paddedLength },
+      'texts-77': { session: text, feeds: textFeeds(text, rowsOf(longTexts(32, o.seed)), 77), batch: 32, seqLength: 77 },
+      // The floor of single-text latency, measured around the served latency points.
+      'text-b1': { session: text, feeds: textFeeds(text, latencyRow, single), batch: 1, seqLength: single },
     });
     for (const kind of Object.keys(paired.feeds) as PairedKind[]) await paired.measure(kind, { warmupCalls: 0, minCalls: 1, budgetMs: 0 });
     return paired;
   }
 
-  /** One point at batch 32 for `kind`. */
+  /** One point of `kind` (batch 32, or 1 for text-b1). */
   measure(kind: PairedKind, budget: Budget): Promise<RawPoint> {
     const f = this.feeds[kind];
-    return runPoint(f.session, f.feeds, 32, budget, f.seqLength);
+    return runPoint(f.session, f.feeds, f.batch, budget, f.seqLength);
   }
 
   async release(): Promise<void> {

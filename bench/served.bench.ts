@@ -95,7 +95,11 @@ export interface ServedResults {
   fullMatrix: Protocol[];
   concurrency: number;
   points: ServedPoint[];
-  latency: Partial<Record<Protocol, { text: Latency; image: Latency }>>;
+  /**
+   * Sequential one-document latency per protocol; `rawTextP50` is the raw batch-1
+   * text p50 measured right before and right after the text point (their mean).
+   */
+  latency: Partial<Record<Protocol, { text: Latency; image: Latency; rawTextP50?: number }>>;
   /** The same points measured with the other client placement. */
   clientComparison: Array<{ key: string; process: number; inProcess: number; inProcessOverProcess: number }>;
   server: ServerInfo & { peakRssMb: number };
@@ -179,7 +183,11 @@ export async function runServedSection(o: ServedOptions): Promise<ServedResults>
       const one = (input: 'text' | 'image') => o.clientMode === 'process'
         ? runLatency(url, input, o.latencyBudgetMs, o.latencyMinSamples, o.pools)
         : proc.call<Latency>('latency', { url, input, budgetMs: o.latencyBudgetMs, minSamples: o.latencyMinSamples, pools: o.pools });
-      latency[protocol] = { text: await one('text'), image: await one('image') };
+      const before = o.pairedRaw ? await o.pairedRaw('text-b1') : undefined;
+      const text = await one('text');
+      const after = o.pairedRaw ? await o.pairedRaw('text-b1') : undefined;
+      const rawTextP50 = before && after ? (before.latency.p50 + after.latency.p50) / 2 : undefined;
+      latency[protocol] = { text, image: await one('image'), ...(rawTextP50 !== undefined ? { rawTextP50 } : {}) };
       o.log(`latency ${protocol}: text p50 ${latency[protocol]!.text.p50.toFixed(1)} ms, image p50 ${latency[protocol]!.image.p50.toFixed(1)} ms`);
     }
 

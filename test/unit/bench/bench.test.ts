@@ -50,6 +50,7 @@ test('bench --quick runs every section on the tiny model and writes finite numbe
       assert.ok(Math.abs(p.pairedRaw!.ratio - (rounds[0]!.ratio + rounds[1]!.ratio) / 2) < 1e-9);
     }
     assert.deepEqual(Object.keys(report.served.latency).sort(), ['grpc', 'http', 'websocket']);
+    for (const l of Object.values(report.served.latency)) assert.ok(l!.rawTextP50! > 0, 'the raw single-text floor is measured around each latency point');
     assert.equal(report.served.clientComparison.length, 2);
     assert.ok(report.served.server.peakRssMb > 0);
 
