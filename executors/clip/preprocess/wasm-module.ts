@@ -147,19 +147,15 @@ export class FunctionBuilder {
     return this;
   }
 
-  /** The code section entry: size, local declarations, body, end. */
+  /** The code section entry: size, local declarations (runs of one type), body, end. */
   encode(): number[] {
-    const groups: number[] = [];
-    let count = 0;
-    for (let i = 0; i < this.locals.length; i++) {
-      count++;
-      if (this.locals[i + 1] !== this.locals[i]) {
-        groups.push(...uleb(count), this.locals[i]!);
-        count = 0;
-      }
+    const runs: Array<[count: number, type: number]> = [];
+    for (const type of this.locals) {
+      const last = runs[runs.length - 1];
+      if (last && last[1] === type) last[0]++;
+      else runs.push([1, type]);
     }
-    const runs = this.locals.reduce((n, t, i) => n + (this.locals[i + 1] !== t ? 1 : 0), 0);
-    const body = [...uleb(runs), ...groups, ...this.code, 0x0b];
+    const body = [...uleb(runs.length), ...runs.flatMap(([count, type]) => [...uleb(count), type]), ...this.code, 0x0b];
     return [...uleb(body.length), ...body];
   }
 }
