@@ -23,7 +23,7 @@ export interface BenchOptions {
   cacheDir: string;
   clientMode: ClientMode;
   compareClients: boolean;
-  /** Measure the raw ceiling again just before each served point (steadier ratios on a shared machine). */
+  /** Measure the raw ceiling around each round of every served and transformers.js point (steadier ratios on a shared machine). */
   paired: boolean;
   fullMatrix: boolean;
   concurrency: number;
@@ -83,7 +83,7 @@ export function addBenchOptions(cmd: Command): Command {
     .option('--cache-dir <dir>', 'generated model cache (default $CLIPFLOW_BENCH_DIR or ~/.cache/clipflow/bench-models)')
     .addOption(new Option('--client <where>', 'where the load generator runs: its own process, or inside the server').choices(['process', 'in-process']).default('process'))
     .option('--no-compare-clients', 'skip re-measuring two points with the other client placement')
-    .option('--no-paired', 'skip measuring the raw ceiling again right before each served point')
+    .option('--no-paired', 'skip the raw measurements around each served and transformers.js point (one round each, ratios over the start-of-run raw)')
     .option('--full-matrix', 'every input and concurrency on every protocol (default: full matrix on HTTP only)', false)
     .option('--concurrency <n>', 'clients in the concurrent scenarios (default 32; 4 with --quick)', positive('int'))
     .option('--prefetch <n>', 'requests in flight for the single streaming client (default 2)', positive('int'))
