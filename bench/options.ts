@@ -16,6 +16,8 @@ import type { ClientMode } from './served.bench.js';
 export interface BenchOptions {
   quick: boolean;
   preset: string;
+  /** A model folder to measure instead of a generated one (--model-dir). */
+  modelDir?: string;
   seed: number;
   protocols: Protocol[];
   skipTransformers: boolean;
@@ -42,6 +44,7 @@ export interface BenchOptions {
 export interface BenchCliOptions {
   quick?: boolean;
   preset?: string;
+  modelDir?: string;
   seed?: number;
   protocols?: string[];
   skipTransformers?: boolean;
@@ -76,6 +79,7 @@ export function addBenchOptions(cmd: Command): Command {
   return cmd
     .option('--quick', 'smoke run: tiny model, a fraction of a second per point (for tests)', false)
     .addOption(new Option('--preset <name>', 'generated model shapes (default vit-b-32; tiny with --quick)').choices(Object.keys(PRESETS)))
+    .option('--model-dir <dir>', 'measure this model instead of a generated one: a Hugging Face layout folder (onnx/text_model.onnx, onnx/vision_model.onnx, config.json), or one holding hf/ and clip-server/')
     .option('--seed <n>', 'seed of the generated weights and inputs', (v) => Number(v), 0)
     .option('--protocols <list...>', 'protocols to serve and measure: grpc, http, websocket (space or comma separated)')
     .option('--skip-transformers', 'skip the transformers.js comparison', false)
@@ -110,6 +114,7 @@ export function resolveBenchOptions(cli: BenchCliOptions): BenchOptions {
   return {
     quick,
     preset: cli.preset ?? (quick ? 'tiny' : 'vit-b-32'),
+    ...(cli.modelDir ? { modelDir: cli.modelDir } : {}),
     seed: cli.seed ?? 0,
     protocols: [...new Set(protocols)],
     skipTransformers: cli.skipTransformers ?? false,

@@ -19,7 +19,8 @@ export interface RawResults {
   images: { b1: RawPoint; b8: RawPoint; b32: RawPoint };
   texts: {
     /** clip-server graph, fixed 77, int32, batch 32. */
-    fixed77: RawPoint;
+    /** Null when the model folder has no clip-server layout (a --model-dir with only hf/). */
+    fixed77: RawPoint | null;
     /** hf graph (the one served) at 77 tokens, batch 32. */
     dynamic77: RawPoint;
     /** hf graph at the short captions' padded length, batch 32. */
@@ -104,9 +105,12 @@ export async function runRawOrt(o: RawOptions): Promise<RawResults> {
   const rowsOf = (texts: string[], cut = 77) => texts.map((t) => [tok.sot, ...tok.encode(t).slice(0, cut - 2), tok.eot]);
   const long = rowsOf(longTexts(32, o.seed));
   const captions = await shortCaptions(32, o.seed);
-  const fixed = await ort.InferenceSession.create(join(o.models.clipServer, 'textual.onnx'), options);
-  const fixed77 = await runPoint(fixed, textFeeds(fixed, long, 77), 32, o.budget, 77);
-  await fixed.release();
+  let fixed77: RawPoint | null = null;
+  if (o.models.clipServer) {
+    const fixed = await ort.InferenceSession.create(join(o.models.clipServer, 'textual.onnx'), options);
+    fixed77 = await runPoint(fixed, textFeeds(fixed, long, 77), 32, o.budget, 77);
+    await fixed.release();
+  }
 
   const dynamic = await ort.InferenceSession.create(join(hf, 'onnx', 'text_model.onnx'), options);
   const dynamic77 = await runPoint(dynamic, textFeeds(dynamic, long, 77), 32, o.budget, 77);

@@ -61,7 +61,7 @@ const INPUT_LABEL: Record<string, string> = { jpeg: 'JPEG', png: 'PNG', short: '
 export function formatTable(r: BenchReport): string {
   const out: string[] = [];
   const m = r.machine;
-  out.push(`clipflow bench: ${r.model.preset} (random weights), ${m.cpuModel}, ${m.logicalCores} logical / ${m.physicalCores} physical cores, ` +
+  out.push(`clipflow bench: ${r.model.preset === 'external' ? r.model.root : `${r.model.preset} (random weights)`}, ${m.cpuModel}, ${m.logicalCores} logical / ${m.physicalCores} physical cores, ` +
     `node ${m.node}, onnxruntime-node ${m.onnxruntimeNode}, ORT intra-op threads ${r.options.effectiveThreads}, ` +
     `load avg ${fmt(m.loadAverageAtStart, 2)} -> ${fmt(m.loadAverageAtEnd, 2)}, commit ${m.commit}`);
 
@@ -72,7 +72,7 @@ export function formatTable(r: BenchReport): string {
     rawRow('images batch 1', raw.images.b1, 'img'),
     rawRow('images batch 8', raw.images.b8, 'img'),
     rawRow('images batch 32', raw.images.b32, 'img'),
-    rawRow('texts b32, 77 tokens, fixed int32 graph', raw.texts.fixed77, 'txt'),
+    raw.texts.fixed77 ? rawRow('texts b32, 77 tokens, fixed int32 graph', raw.texts.fixed77, 'txt') : ['texts b32, 77 tokens, fixed int32 graph', 'no clip-server layout', '', '', ''],
     rawRow('texts b32, 77 tokens, dynamic int64 graph', raw.texts.dynamic77, 'txt'),
     rawRow(`texts b32, ${raw.texts.short.seqLength} tokens (short captions)`, raw.texts.short, 'txt'),
     rawRow(`text b1, ${raw.texts.single.seqLength} tokens (latency caption)`, raw.texts.single, 'txt'),

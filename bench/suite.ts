@@ -9,7 +9,7 @@ import { headlines } from './headline.js';
 import { inChild, SectionProcess } from './ipc.js';
 import type { InputPools } from './load.js';
 import { machineInfo } from './machine.js';
-import { ensureBenchModels } from './models.js';
+import { ensureBenchModels, externalBenchModels } from './models.js';
 import { effectiveThreads, type BenchOptions } from './options.js';
 import type { RawOptions, RawPoint, RawResults } from './raw-ort.bench.js';
 import { pairedRounds, type PairedKind, type RawRecheck } from './raw-paired.js';
@@ -42,10 +42,9 @@ export async function runBench(o: BenchOptions, log: (line: string) => void = ()
     mark = now;
   };
 
-  log(`model: ${o.preset} (seed ${o.seed}) in ${o.cacheDir}`);
-  const models = ensureBenchModels(o.preset, o.seed, o.cacheDir);
+  const models = o.modelDir ? externalBenchModels(o.modelDir, o.seed, o.cacheDir) : (log(`model: ${o.preset} (seed ${o.seed}) in ${o.cacheDir}`), ensureBenchModels(o.preset, o.seed, o.cacheDir));
   lap('model');
-  log(models.reused ? `model: reusing ${models.root}` : `model: generated ${models.root} in ${(models.generatedMs / 1000).toFixed(1)} s`);
+  log(o.modelDir ? `model: ${models.hf} (image size ${models.imageSize})` : models.reused ? `model: reusing ${models.root}` : `model: generated ${models.root} in ${(models.generatedMs / 1000).toFixed(1)} s`);
 
   // Warm-up of 1 call and at least 2 timed calls: one ViT-B/32 batch of 32 can take seconds on a small machine.
   const budget: Budget = { warmupCalls: 1, minCalls: 2, budgetMs: o.rawSeconds * 1000 };
@@ -93,7 +92,7 @@ export async function runBench(o: BenchOptions, log: (line: string) => void = ()
     lap('recheck');
     if (!o.skipTransformers) {
       log('transformers.js...');
-      const files = await writeTransformersJsModel(models.root, models.hf, models.imageSize);
+      const files = await writeTransformersJsModel(models.peerDir, models.hf, models.imageSize);
       const peerOptions: PeerOptions = { modelDir: files.dir, config: files.config, intraOpThreads: threads, seed: o.seed, imageCount: pools.images, jpegSize: pools.jpegSize };
       peer = await measurePeer(peerOptions, budget, o.paired ? o.rounds : 0, paired).catch((e: unknown) => {
         // It is a devDependency: an installed clipflow may not have it.

@@ -127,8 +127,7 @@ export function tokenizerConfig(): Record<string, unknown> {
  * and returns its path plus the config check. Cheap enough to redo every run,
  * which keeps it in step with this file.
  */
-export async function writeTransformersJsModel(root: string, hfDir: string, imageSize: number): Promise<{ dir: string; config: ConfigCheck }> {
-  const dir = join(root, 'transformers-js');
+export async function writeTransformersJsModel(dir: string, hfDir: string, imageSize: number): Promise<{ dir: string; config: ConfigCheck }> {
   mkdirSync(dir, { recursive: true });
   const link = join(dir, 'onnx');
   if (!existsSync(link)) {

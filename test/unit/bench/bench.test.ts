@@ -3,9 +3,12 @@
 // every number in the JSON finite. It checks the plumbing, not the speed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { externalBenchModels } from '../../../bench/models.js';
+import { generateClipModel } from '../../../tools/clip-model/generate.js';
+import { getPreset } from '../../../tools/clip-model/presets.js';
 import { resolveBenchOptions } from '../../../bench/options.js';
 import type { BenchReport } from '../../../bench/report.js';
 import { runBench } from '../../../bench/suite.js';
@@ -30,8 +33,9 @@ test('bench --quick runs every section on the tiny model and writes finite numbe
       assert.ok(report[key], `section ${key} is missing`);
     }
     assert.deepEqual(nonFinite(report), []);
+    assert.ok(report.raw.texts.fixed77, 'the generated model has the clip-server layout, so the fixed-77 graph is measured');
     for (const p of [report.raw.images.b1, report.raw.images.b8, report.raw.images.b32, ...Object.values(report.raw.texts)]) {
-      assert.ok(p.perSecond > 0 && p.calls >= 2);
+      assert.ok(p && p.perSecond > 0 && p.calls >= 2);
     }
     // Full matrix on HTTP (4 inputs x 2 concurrencies), JPEG + short captions on grpc and websocket.
     assert.equal(report.served.points.filter((p) => p.protocol === 'http').length, 8);
@@ -68,6 +72,51 @@ test('bench --quick runs every section on the tiny model and writes finite numbe
     for (const section of ['Raw ORT ceiling', 'Served end to end', 'Where the served time goes', 'Latency', 'Peak RSS', 'transformers.js', 'Headline ratios']) {
       assert.match(run.table, new RegExp(section));
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('bench --model-dir measures a model folder it is given and writes nothing into it', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'clipflow-bench-ext-'));
+  try {
+    // A Hugging Face layout folder alone, as a held-out export would come.
+    const hf = join(dir, 'held-out');
+    generateClipModel({ preset: getPreset('tiny'), layout: 'hf', outDir: hf, seed: 7, precision: 'fp32', bundle: false });
+    const before = readdirSync(hf).sort();
+    const out = join(dir, 'ext.json');
+    const run = await runBench(resolveBenchOptions({ quick: true, modelDir: hf, protocols: ['http'], compareClients: false, cacheDir: join(dir, 'cache'), out }));
+    const report = JSON.parse(readFileSync(out, 'utf8')) as BenchReport;
+
+    assert.equal(report.model.preset, 'external');
+    assert.equal(report.model.hf, hf);
+    assert.equal(report.raw.texts.fixed77, null, 'no clip-server layout was given');
+    assert.ok(report.raw.texts.dynamic77.perSecond > 0 && report.raw.images.b32.perSecond > 0);
+    assert.ok(report.served.points.every((p) => p.perSecond > 0));
+    assert.equal(report.transformersJs?.tokenizerMismatches, 0);
+    assert.match(run.table, /no clip-server layout/);
+    assert.deepEqual(readdirSync(hf).sort(), before, 'the model folder is left as it was');
+    assert.ok(readdirSync(join(dir, 'cache')).some((d) => d.startsWith('external-')), "transformers.js' view lives in the cache");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--model-dir refuses a folder without the graphs or the image size, naming what is missing', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'clipflow-bench-bad-'));
+  try {
+    assert.throws(() => externalBenchModels(dir, 0, dir), /no onnx\/vision_model\.onnx and onnx\/text_model\.onnx/);
+    mkdirSync(join(dir, 'hf', 'onnx'), { recursive: true });
+    for (const f of ['vision_model.onnx', 'text_model.onnx']) writeFileSync(join(dir, 'hf', 'onnx', f), '');
+    assert.throws(() => externalBenchModels(dir, 0, dir), /cannot read .*config\.json/);
+    writeFileSync(join(dir, 'hf', 'config.json'), JSON.stringify({ vision_config: {} }));
+    assert.throws(() => externalBenchModels(dir, 0, dir), /no vision_config\.image_size/);
+    writeFileSync(join(dir, 'hf', 'config.json'), JSON.stringify({ vision_config: { image_size: 224 } }));
+    const models = externalBenchModels(dir, 0, join(dir, 'cache'));
+    assert.equal(models.hf, join(dir, 'hf'));
+    assert.equal(models.imageSize, 224);
+    assert.equal(models.clipServer, undefined);
+    assert.ok(!existsSync(models.peerDir) && models.peerDir.startsWith(join(dir, 'cache')));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
