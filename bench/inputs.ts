@@ -96,6 +96,9 @@ function caption(rand: () => number): string {
   return parts.join(' ');
 }
 
+/** Short captions per set: one batch. Raw, served and transformers.js all use the same set. */
+export const CAPTION_COUNT = 32;
+
 /** Short captions plus their token counts (SOT and EOT included) and the longest count. */
 export interface CaptionSet {
   texts: string[];

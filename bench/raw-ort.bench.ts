@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { benchTokenizer, LATENCY_CAPTION, longTexts, randomPixels, shortCaptions } from './inputs.js';
+import { benchTokenizer, CAPTION_COUNT, LATENCY_CAPTION, longTexts, randomPixels, shortCaptions } from './inputs.js';
 import type { BenchModels } from './models.js';
 import { peakRssMb, timeLoop, type Budget, type Latency, type Throughput } from './stats.js';
 
@@ -104,7 +104,7 @@ export async function runRawOrt(o: RawOptions): Promise<RawResults> {
   const tok = await benchTokenizer();
   const rowsOf = (texts: string[], cut = 77) => texts.map((t) => [tok.sot, ...tok.encode(t).slice(0, cut - 2), tok.eot]);
   const long = rowsOf(longTexts(32, o.seed));
-  const captions = await shortCaptions(32, o.seed);
+  const captions = await shortCaptions(CAPTION_COUNT, o.seed);
   let fixed77: RawPoint | null = null;
   if (o.models.clipServer) {
     const fixed = await ort.InferenceSession.create(join(o.models.clipServer, 'textual.onnx'), options);

@@ -9,7 +9,7 @@ import { headlines } from './headline.js';
 import { inChild, SectionProcess } from './ipc.js';
 import type { InputPools } from './load.js';
 import { machineInfo } from './machine.js';
-import { ensureBenchModels, externalBenchModels } from './models.js';
+import { ensureBenchModels, externalBenchModels, type BenchModels } from './models.js';
 import { effectiveThreads, type BenchOptions } from './options.js';
 import type { RawOptions, RawPoint, RawResults } from './raw-ort.bench.js';
 import { pairedRounds, type PairedKind, type RawRecheck } from './raw-paired.js';
@@ -42,9 +42,16 @@ export async function runBench(o: BenchOptions, log: (line: string) => void = ()
     mark = now;
   };
 
-  const models = o.modelDir ? externalBenchModels(o.modelDir, o.seed, o.cacheDir) : (log(`model: ${o.preset} (seed ${o.seed}) in ${o.cacheDir}`), ensureBenchModels(o.preset, o.seed, o.cacheDir));
+  let models: BenchModels;
+  if (o.modelDir) {
+    models = externalBenchModels(o.modelDir, o.seed, o.cacheDir);
+    log(`model: ${models.hf} (image size ${models.imageSize})`);
+  } else {
+    log(`model: ${o.preset} (seed ${o.seed}) in ${o.cacheDir}`);
+    models = ensureBenchModels(o.preset, o.seed, o.cacheDir);
+    log(models.reused ? `model: reusing ${models.root}` : `model: generated ${models.root} in ${(models.generatedMs / 1000).toFixed(1)} s`);
+  }
   lap('model');
-  log(o.modelDir ? `model: ${models.hf} (image size ${models.imageSize})` : models.reused ? `model: reusing ${models.root}` : `model: generated ${models.root} in ${(models.generatedMs / 1000).toFixed(1)} s`);
 
   // Warm-up of 1 call and at least 2 timed calls: one ViT-B/32 batch of 32 can take seconds on a small machine.
   const budget: Budget = { warmupCalls: 1, minCalls: 2, budgetMs: o.rawSeconds * 1000 };
