@@ -96,8 +96,8 @@ function caption(rand: () => number): string {
   return parts.join(' ');
 }
 
-/** Short captions per set: one batch. Raw, served and transformers.js all use the same set. */
-export const CAPTION_COUNT = 32;
+/** Captions in the set: one batch of the raw point. */
+const CAPTION_COUNT = 32;
 
 /** Short captions plus their token counts (SOT and EOT included) and the longest count. */
 export interface CaptionSet {
@@ -116,21 +116,22 @@ export function benchTokenizer(): Promise<ClipTokenizer> {
 }
 
 /**
- * `count` distinct captions of 5–12 tokens each (SOT/EOT included), measured
- * with clipflow's tokenizer so the raw ceiling can use the same padded length.
+ * The bench's one set of short captions: 32 distinct captions of 5–12 tokens
+ * (SOT/EOT included), measured with clipflow's tokenizer. Raw, served and
+ * transformers.js all run this very set, so the raw point's padded length is the
+ * longest of the texts served.
  */
-export async function shortCaptions(count: number, seed: number): Promise<CaptionSet> {
+export async function shortCaptions(seed: number): Promise<CaptionSet> {
   const tok = await benchTokenizer();
   const rand = prng(seed ^ 0xcafe);
   const texts: string[] = [];
   const lengths: number[] = [];
   const seen = new Set<string>();
-  while (texts.length < count) {
+  while (texts.length < CAPTION_COUNT) {
     const text = caption(rand);
     const length = tok.encode(text).length + 2;
     if (length < 5 || length > 12) continue;
-    // Distinct where possible; the grammar has a few thousand sentences, so large counts may repeat.
-    if (seen.has(text) && seen.size < 2000) continue;
+    if (seen.has(text)) continue;
     seen.add(text);
     texts.push(text);
     lengths.push(length);

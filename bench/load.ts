@@ -7,7 +7,7 @@
 import { Client } from '../core/client/client.js';
 import type { DocumentInit } from '../core/document/document.js';
 import type { Protocol } from '../core/flow/config.js';
-import { CAPTION_COUNT, jpegImages, LATENCY_CAPTION, longTexts, pngImages, shortCaptions } from './inputs.js';
+import { jpegImages, LATENCY_CAPTION, longTexts, pngImages, shortCaptions } from './inputs.js';
 import { cpuMs, latencyOf, type Latency, type Throughput } from './stats.js';
 
 /** What a served point sends. */
@@ -61,10 +61,7 @@ export function inputPool(kind: InputKind, o: InputPools): Promise<DocumentInit[
         case 'png':
           return (await pngImages(o.images, o.seed, o.pngSize)).map((blob) => ({ blob, mimeType: 'image/png' }));
         case 'short':
-          // The very captions the raw ceiling and transformers.js run, so "the same
-          // padded length" holds: a larger pool reached 12 tokens where the first 32
-          // stopped at 11 (seed 1), and the served side was padded longer than raw.
-          return (await shortCaptions(CAPTION_COUNT, o.seed)).texts.map((text) => ({ text }));
+          return (await shortCaptions(o.seed)).texts.map((text) => ({ text }));
         case 'long77':
           return longTexts(64, o.seed).map((text) => ({ text }));
       }

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { benchTokenizer, CAPTION_COUNT, LATENCY_CAPTION, longTexts, randomPixels, shortCaptions } from './inputs.js';
+import { benchTokenizer, LATENCY_CAPTION, longTexts, randomPixels, shortCaptions } from './inputs.js';
 import type { BenchModels } from './models.js';
 import { peakRssMb, timeLoop, type Budget, type Latency, type Throughput } from './stats.js';
 
@@ -18,8 +18,7 @@ export interface RawResults {
   threads: { intraOp: number; interOp: number };
   images: { b1: RawPoint; b8: RawPoint; b32: RawPoint };
   texts: {
-    /** clip-server graph, fixed 77, int32, batch 32. */
-    /** Null when the model folder has no clip-server layout (a --model-dir with only hf/). */
+    /** clip-server graph, fixed 77, int32, batch 32; null for a --model-dir without a clip-server layout. */
     fixed77: RawPoint | null;
     /** hf graph (the one served) at 77 tokens, batch 32. */
     dynamic77: RawPoint;
@@ -104,7 +103,7 @@ export async function runRawOrt(o: RawOptions): Promise<RawResults> {
   const tok = await benchTokenizer();
   const rowsOf = (texts: string[], cut = 77) => texts.map((t) => [tok.sot, ...tok.encode(t).slice(0, cut - 2), tok.eot]);
   const long = rowsOf(longTexts(32, o.seed));
-  const captions = await shortCaptions(CAPTION_COUNT, o.seed);
+  const captions = await shortCaptions(o.seed);
   let fixed77: RawPoint | null = null;
   if (o.models.clipServer) {
     const fixed = await ort.InferenceSession.create(join(o.models.clipServer, 'textual.onnx'), options);

@@ -9,7 +9,7 @@
  */
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { benchTokenizer, CAPTION_COUNT, LATENCY_CAPTION, longTexts, randomPixels, shortCaptions } from './inputs.js';
+import { benchTokenizer, LATENCY_CAPTION, longTexts, randomPixels, shortCaptions } from './inputs.js';
 import type { InputKind } from './load.js';
 import { clipflowSessionOptions, runPoint, textFeeds, type RawOptions, type RawPoint } from './raw-ort.bench.js';
 import type { Budget } from './stats.js';
@@ -99,7 +99,7 @@ export class PairedRaw {
     const size = o.models.imageSize;
     const tok = await benchTokenizer();
     const rowsOf = (texts: string[]) => texts.map((t) => [tok.sot, ...tok.encode(t).slice(0, 75), tok.eot]);
-    const captions = await shortCaptions(CAPTION_COUNT, o.seed);
+    const captions = await shortCaptions(o.seed);
     const latencyRow = rowsOf([LATENCY_CAPTION]);
     const single = latencyRow[0]!.length;
     const paired = new PairedRaw(vision, text, {

@@ -51,7 +51,8 @@ function grid(rows: string[][], indent = '  '): string {
 const fmt = (v: number, digits?: number) => (Number.isFinite(v) ? (digits === undefined ? String(round(v)) : v.toFixed(digits)) : 'n/a');
 const ms = (v: number) => fmt(v, v < 100 ? 1 : 0);
 
-function rawRow(label: string, p: RawPoint, unit: string): string[] {
+function rawRow(label: string, p: RawPoint | null, unit: string): string[] {
+  if (!p) return [label, 'no clip-server layout', '', '', ''];
   return [label, `${fmt(p.perSecond)} ${unit}/s`, `${ms(p.latency.p50)} ms/batch`, String(p.calls), fmt(p.cpuMsPerItem)];
 }
 
@@ -72,7 +73,7 @@ export function formatTable(r: BenchReport): string {
     rawRow('images batch 1', raw.images.b1, 'img'),
     rawRow('images batch 8', raw.images.b8, 'img'),
     rawRow('images batch 32', raw.images.b32, 'img'),
-    raw.texts.fixed77 ? rawRow('texts b32, 77 tokens, fixed int32 graph', raw.texts.fixed77, 'txt') : ['texts b32, 77 tokens, fixed int32 graph', 'no clip-server layout', '', '', ''],
+    rawRow('texts b32, 77 tokens, fixed int32 graph', raw.texts.fixed77, 'txt'),
     rawRow('texts b32, 77 tokens, dynamic int64 graph', raw.texts.dynamic77, 'txt'),
     rawRow(`texts b32, ${raw.texts.short.seqLength} tokens (short captions)`, raw.texts.short, 'txt'),
     rawRow(`text b1, ${raw.texts.single.seqLength} tokens (latency caption)`, raw.texts.single, 'txt'),

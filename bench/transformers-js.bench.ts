@@ -10,7 +10,7 @@ import { dirname, basename } from 'node:path';
 import {
   AutoProcessor, AutoTokenizer, CLIPTextModelWithProjection, CLIPVisionModelWithProjection, env, RawImage,
 } from '@huggingface/transformers';
-import { benchTokenizer, CAPTION_COUNT, jpegImages, longTexts, shortCaptions } from './inputs.js';
+import { benchTokenizer, jpegImages, longTexts, shortCaptions } from './inputs.js';
 import { clipflowSessionOptions } from './raw-ort.bench.js';
 import type { PairedSeries } from './raw-paired.js';
 import { timeLoop, type Budget, type Latency, type Throughput } from './stats.js';
@@ -68,7 +68,7 @@ async function load(o: PeerOptions) {
     textModel: await CLIPTextModelWithProjection.from_pretrained(id, options),
     visionModel: await CLIPVisionModelWithProjection.from_pretrained(id, options),
     jpegs: await jpegImages(o.imageCount, o.seed, ...o.jpegSize),
-    captions: await shortCaptions(CAPTION_COUNT, o.seed),
+    captions: await shortCaptions(o.seed),
     next: 0,
   };
 }
