@@ -59,6 +59,14 @@ export interface DynamicBatchingOptions {
    * delays its own request, never the batch it would have joined.
    */
   prepare?: string;
+  /**
+   * Calls that may start while every replica is busy, when a full batch is
+   * waiting (default 0, as in Jina). For handlers whose heavy part queues on a
+   * resource of its own (a model session on its own thread): the next call
+   * decodes and packs its batch while the running one holds the model, so the
+   * model never waits for it.
+   */
+  lookahead?: number;
 }
 
 const BATCHING_KEY = Symbol.for('clipflow:dynamic-batching');
@@ -71,7 +79,9 @@ export function dynamicBatching(options: DynamicBatchingOptions) {
   if (!Number.isInteger(options.preferredBatchSize) || options.preferredBatchSize < 1) {
     throw new TypeError('@dynamicBatching: preferredBatchSize must be a positive integer');
   }
-  const value: BatchingSettings = { preferredBatchSize: options.preferredBatchSize, timeout: options.timeout ?? 0, prepare: options.prepare };
+  const lookahead = options.lookahead ?? 0;
+  if (!Number.isInteger(lookahead) || lookahead < 0) throw new TypeError('@dynamicBatching: lookahead must be a non-negative integer');
+  const value: BatchingSettings = { preferredBatchSize: options.preferredBatchSize, timeout: options.timeout ?? 0, lookahead, prepare: options.prepare };
   return methodDecorator('@dynamicBatching', BATCHING_KEY, (method) => [[method, value] as [string, BatchingSettings]]);
 }
 

@@ -29,6 +29,11 @@ interface Pending {
  * busy one fills its batches; with `timeout > 0` a batch waits up to that long to
  * fill. When a merged call fails, its requests are retried one by one so only the
  * request that caused the failure fails.
+ *
+ * With `lookahead: n`, up to n more calls may start while every replica is busy,
+ * but only for a full batch: the handler prepares it (decode, pack) while the
+ * running call holds the model, and its model run queues right behind. A partial
+ * batch still waits for a free replica, where it may yet fill up.
  */
 export class BatchQueue {
   private readonly queue: Pending[] = [];
@@ -56,8 +61,10 @@ export class BatchQueue {
   }
 
   private pump(): void {
-    while (this.queue.length && this.running < this.concurrency) {
+    while (this.queue.length) {
       const full = this.queuedDocs() >= this.config.preferredBatchSize;
+      const free = this.running < this.concurrency;
+      if (!free && !(full && this.running < this.concurrency + (this.config.lookahead ?? 0))) return;
       if (!full && this.config.timeout > 0) {
         this.timer ??= setTimeout(() => {
           this.timer = undefined;

@@ -15,6 +15,8 @@ export interface DynamicBatchingConfig {
   preferredBatchSize: number;
   /** Milliseconds to wait for a batch to fill. */
   timeout: number;
+  /** Calls started ahead for full batches while every replica is busy (clipflow's; default 0). */
+  lookahead?: number;
 }
 
 export interface UsesConfig {

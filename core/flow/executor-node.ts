@@ -119,14 +119,17 @@ export class ExecutorNode implements FlowNode {
 
   /**
    * The batch queue of an endpoint, when flow.yml's `uses_dynamic_batching` or the
-   * handler's `@dynamicBatching` asks for one (flow.yml wins).
+   * handler's `@dynamicBatching` asks for one. flow.yml's keys win; a lookahead it
+   * leaves out stays the handler's, since it says how the handler works, not how
+   * big its batches should be.
    */
   private batcherFor(endpoint: string): BatchQueue | undefined {
     if (this.batchers.has(endpoint)) return this.batchers.get(endpoint);
     const replica = this.replicas[0];
     const method = replica?.handlers.methodFor(endpoint);
-    const config =
-      this.config.uses.dynamicBatching?.[endpoint] ?? (replica && method ? decoratedBatching(replica.instance.constructor).get(method) : undefined);
+    const decorated = replica && method ? decoratedBatching(replica.instance.constructor).get(method) : undefined;
+    const fromYaml = this.config.uses.dynamicBatching?.[endpoint];
+    const config = fromYaml ? { lookahead: decorated?.lookahead, ...fromYaml } : decorated;
     const queue = config
       ? new BatchQueue(config, this.replicas.length, (d, p, s) => this.invoke(endpoint, d, p, s), {
           onDepth: (n) => this.telemetry?.queueDepth.set({ executor: this.name, endpoint }, n),

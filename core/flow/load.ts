@@ -257,7 +257,7 @@ function buildUses(e: RawExecutor, at: string, dir: string, o: FlowOverrides, wa
   const requests = normalizeEndpoints({ ...u.requests, ...e.uses_requests });
   const batching = Object.entries(e.uses_dynamic_batching ?? {}).map(
     // Jina's default batching timeout is 10 000 ms.
-    ([ep, b]) => [ep, { preferredBatchSize: b.preferred_batch_size, timeout: b.timeout ?? 10_000 }] as const,
+    ([ep, b]) => [ep, { preferredBatchSize: b.preferred_batch_size, timeout: b.timeout ?? 10_000, ...(b.lookahead != null ? { lookahead: b.lookahead } : {}) }] as const,
   );
   return {
     jtype: u.jtype,

@@ -100,6 +100,8 @@ const dynamicBatching = z.strictObject({
   preferred_batch_size: z.int().min(1),
   timeout: opt(z.number().min(0)),
   flush_all: opt(z.boolean()),
+  // clipflow's: full batches started ahead while the replicas are busy (see @dynamicBatching).
+  lookahead: opt(z.int().min(0)),
 });
 
 const EXECUTOR_IGNORED = [

@@ -31,8 +31,15 @@ interface ClipEncoderArgs {
   uri_allowlist?: string[];
 }
 
-/** Documents per merged model call; requests of up to this many images are staged ahead of their batch. */
-const BATCH_SIZE = 64;
+/**
+ * Documents per merged call: one model minibatch at the default minibatch_size.
+ * The next full batch is started while one runs (lookahead), so its images are
+ * packed into their tensor before the model is free and the model never idles
+ * between batches.
+ */
+const BATCH_SIZE = 32;
+/** Requests of up to this many images are decoded and cropped before they join a batch. */
+const STAGE_LIMIT = 64;
 
 /**
  * Encodes text and images with a CLIP model (clip-server's `CLIPEncoder`), and
@@ -95,7 +102,7 @@ export class ClipEncoder extends Executor {
   }
 
   @requests(['/', '/encode', '/index', '/search', '/update'])
-  @dynamicBatching({ preferredBatchSize: BATCH_SIZE, timeout: 0, prepare: 'stage' })
+  @dynamicBatching({ preferredBatchSize: BATCH_SIZE, timeout: 0, lookahead: 1, prepare: 'stage' })
   async encode({ docs, parameters, signal }: HandlerArgs): Promise<void> {
     await this.encodeDocs(docs.traverse(this.accessPaths(parameters)), docs, Boolean(parameters.drop_image_content), signal);
   }
@@ -107,7 +114,7 @@ export class ClipEncoder extends Executor {
    */
   async stage({ docs, parameters, signal }: HandlerArgs): Promise<void> {
     const position = new Map<Document, number>(docs.map((d, i) => [d, i]));
-    await stageImages(docs.traverse(this.accessPaths(parameters)), (d) => position.get(d) ?? -1, this.imageOptions(signal), BATCH_SIZE);
+    await stageImages(docs.traverse(this.accessPaths(parameters)), (d) => position.get(d) ?? -1, this.imageOptions(signal), STAGE_LIMIT);
   }
 
   private imageOptions(signal?: AbortSignal): ImageBatchOptions {

@@ -5,7 +5,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { DocumentArray } from '../../../core/document/document-array.js';
 import { Flow } from '../../../core/flow/flow.js';
 import { DataRequest } from '../../../core/request/data-request.js';
-import { BatchRecorder } from '../../fixtures/executors/basic.js';
+import { BatchRecorder, OverlapRecorder } from '../../fixtures/executors/basic.js';
 import { BASIC_EXECUTORS } from '../../helpers/flows.js';
 
 function flowWith(extra = ''): Flow {
@@ -87,5 +87,39 @@ describe('dynamic batching from flow.yml (Jina syntax) with a fill timeout', () 
     } finally {
       await flow.close();
     }
+  });
+});
+
+describe('lookahead: a full batch starts while the replica is busy', () => {
+  /** Seven one-doc requests (one, then three full batches of two) at once to an OverlapRecorder flow; how many calls ran together. */
+  async function maxOverlap(batching = ''): Promise<number> {
+    const flow = await Flow.fromYaml(
+      `executors:
+  - name: ov
+    uses: { jtype: OverlapRecorder, metas: { modules: ['${BASIC_EXECUTORS}'] } }
+${batching}`,
+      process.cwd(),
+    ).start();
+    try {
+      OverlapRecorder.maxRunning = 0;
+      const docs = (i: number) => new DocumentArray([{ id: `o${i}`, text: `o${i}` }]);
+      const replies = await Promise.all(
+        Array.from({ length: 7 }, (_, i) => flow.process(new DataRequest({ endpoint: '/overlap', docs: docs(i) }), { protocol: 'http' })),
+      );
+      assert.ok(replies.every((r) => r.status?.code === 'SUCCESS'));
+      assert.ok(replies.slice(1).every((r) => r.docs[0]!.tags.batch_size === 2), 'the requests queued behind the first ran in full batches');
+      return OverlapRecorder.maxRunning;
+    } finally {
+      await flow.close();
+    }
+  }
+
+  it("the decorator's lookahead lets a second call run beside the first, and survives a flow.yml override of the batch size", async () => {
+    assert.equal(await maxOverlap(), 2);
+    assert.equal(await maxOverlap(`    uses_dynamic_batching: { /overlap: { preferred_batch_size: 2, timeout: 0 } }`), 2);
+  });
+
+  it("flow.yml's lookahead: 0 turns it off", async () => {
+    assert.equal(await maxOverlap(`    uses_dynamic_batching: { /overlap: { preferred_batch_size: 2, timeout: 0, lookahead: 0 } }`), 1);
   });
 });

@@ -218,6 +218,15 @@ describe('parseFlow: errors name the key path', () => {
     rejects('executors:\n  - uses: A\n  - {uses: B, replica: 2}', 'executors[1].replica', /did you mean 'replicas'.*known keys: name, uses,/);
     rejects('executors:\n  - uses: {jtype: A, wiht: {}}', 'executors[0].uses.wiht', /known keys: jtype, with, metas, requests$/);
     rejects('executors:\n  - uses: A\n    uses_dynamic_batching: {/encode: {size: 1}}', 'executors[0].uses_dynamic_batching["/encode"].size', /unknown key/);
+    rejects('executors:\n  - uses: A\n    uses_dynamic_batching: {/encode: {preferred_batch_size: 4, lookahead: -1}}', 'executors[0].uses_dynamic_batching["/encode"].lookahead', />= 0, got -1/);
+  });
+
+  it("takes clipflow's lookahead next to Jina's batching keys, and leaves it out when not given", () => {
+    const [withKey, without] = flow(
+      'executors:\n  - {uses: A, uses_dynamic_batching: {/encode: {preferred_batch_size: 4, lookahead: 2}}}\n  - {uses: B, uses_dynamic_batching: {/encode: {preferred_batch_size: 4}}}',
+    ).executors;
+    assert.deepEqual(withKey!.uses.dynamicBatching, { '/encode': { preferredBatchSize: 4, timeout: 10_000, lookahead: 2 } });
+    assert.deepEqual(without!.uses.dynamicBatching, { '/encode': { preferredBatchSize: 4, timeout: 10_000 } });
   });
 
   it('rejects incomplete tls settings', () => {
