@@ -178,8 +178,7 @@ export class ClipEncoder extends Executor {
         }
       },
       async (batch, pixels) => {
-        const done = stageTimer(metrics, 'encode_images_seconds', batch.length);
-        const vectors = await model.encodeImages(pixels, batch.length).finally(done);
+        const vectors = await model.encodeImages(pixels, batch.length, () => stageTimer(metrics, 'encode_images_seconds', batch.length));
         batch.forEach((d, j) => {
           d.embedding = vectors[j];
           if (dropImageContent) {

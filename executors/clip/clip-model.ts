@@ -17,10 +17,13 @@ export interface ClipModelOptions {
  */
 export interface TextStages {
   /** Tokenizing the whole request. */
-  preprocess?: () => () => void;
+  preprocess?: StageTimer;
   /** One run of `count` texts through the text graph. */
-  encode?: (count: number) => () => void;
+  encode?: (count: number) => ReturnType<StageTimer>;
 }
+
+/** A stage timer: called when the stage starts, returns the function that ends it. */
+export type StageTimer = () => () => void;
 
 /** Output names the two layouts use for the embeddings, in order of preference. */
 const TEXT_OUTPUTS = ['text_embeds', 'output', 'embeddings', 'sentence_embedding'];
@@ -47,6 +50,9 @@ function input(session: InferenceSession, name: string): TensorSpec | undefined 
  * dynamic sequence axis, float16) — the dtype conversion itself is the runtime's.
  */
 export class ClipModel {
+  /** Per graph, when its last queued run settles (see {@link runQueued}). */
+  private readonly lastRun = new Map<InferenceSession, Promise<void>>();
+
   private constructor(
     readonly spec: ModelSpec,
     readonly tokenizer: ClipTokenizer,
@@ -123,9 +129,7 @@ export class ClipModel {
     let start = 0;
     for (const end of ends) {
       const rows = order.slice(start, end);
-      const inferred = stages.encode?.(rows.length);
-      const vectors = await this.runText(batch.ids, batch.lengths, rows, context);
-      inferred?.();
+      const vectors = await this.runText(batch.ids, batch.lengths, rows, context, stages.encode && (() => stages.encode!(rows.length)));
       rows.forEach((r, j) => (out[r] = vectors[j]!));
       start = end;
     }
@@ -133,7 +137,7 @@ export class ClipModel {
   }
 
   /** One text-graph run over the given rows of a tokenized batch. */
-  private async runText(allIds: Int32Array, lengths: Int32Array, rows: number[], context: number): Promise<Float32Array[]> {
+  private async runText(allIds: Int32Array, lengths: Int32Array, rows: number[], context: number, timer?: StageTimer): Promise<Float32Array[]> {
     const length = this.fixedTextLength ?? Math.max(...rows.map((r) => lengths[r]!));
     const n = rows.length;
     const ids = new Int32Array(n * length);
@@ -144,8 +148,8 @@ export class ClipModel {
     });
     const feeds: Record<string, { data: Int32Array; dims: number[] }> = { [this.idsName]: { data: ids, dims: [n, length] } };
     if (input(this.text, 'attention_mask')) feeds.attention_mask = { data: mask, dims: [n, length] };
-    const out = await this.text.run(feeds, [this.textOutput], { consumeFeeds: true });
-    return splitRows(out[this.textOutput]!);
+    const out = await this.runQueued(this.text, feeds, this.textOutput, timer);
+    return splitRows(out);
   }
 
   /**
@@ -153,12 +157,32 @@ export class ClipModel {
    * pixels are handed to the session: don't read them afterwards (a session on its
    * own thread takes the buffer rather than copy 19 MB per batch of 32).
    */
-  async encodeImages(pixels: Float32Array, n: number): Promise<Float32Array[]> {
+  async encodeImages(pixels: Float32Array, n: number, timer?: StageTimer): Promise<Float32Array[]> {
     if (n === 0) return [];
     const s = this.imageSize;
     const name = input(this.vision, 'pixel_values')?.name ?? this.vision.inputs[0]!.name;
-    const out = await this.vision.run({ [name]: { data: pixels, dims: [n, 3, s, s] } }, [this.visionOutput], { consumeFeeds: true });
-    return splitRows(out[this.visionOutput]!);
+    return splitRows(await this.runQueued(this.vision, { [name]: { data: pixels, dims: [n, 3, s, s] } }, this.visionOutput, timer));
+  }
+
+  /**
+   * Sends a run to `graph` at once, so it queues right behind the graph's running
+   * one (callers started ahead of time, e.g. by batching lookahead, keep the model
+   * busy), but starts `timer` only when the run before it has finished: the stage
+   * times the model's work, not the wait in its queue.
+   */
+  private async runQueued(graph: InferenceSession, feeds: Parameters<InferenceSession['run']>[0], output: string, timer?: StageTimer) {
+    const before = this.lastRun.get(graph);
+    const run = graph.run(feeds, [output], { consumeFeeds: true });
+    const settled = run.then(() => undefined, () => undefined);
+    this.lastRun.set(graph, settled);
+    await before;
+    const stop = timer?.();
+    try {
+      return (await run)[output]!;
+    } finally {
+      stop?.();
+      if (this.lastRun.get(graph) === settled) this.lastRun.delete(graph);
+    }
   }
 
   /** One tiny run of each graph, so the first real request doesn't pay for lazy initialisation. */
