@@ -162,7 +162,8 @@ export function formatTable(r: BenchReport): string {
   out.push('', 'Headline ratios vs acceptance targets');
   out.push(grid([
     ['measure', 'measured', 'vs start raw', 'target', 'result'],
-    ...r.headlines.map((h) => [h.name, h.unit === 'x' ? `${fmt(h.measured, 2)}x` : `${fmt(h.measured, 1)} ms`,
+    // Three decimals: a 0.947 must not print as a missed "0.95x".
+    ...r.headlines.map((h) => [h.name, h.unit === 'x' ? `${fmt(h.measured, 3)}x` : `${fmt(h.measured, 1)} ms`,
       h.unit === 'x' && h.vsStartRaw !== h.measured ? `${fmt(h.vsStartRaw, 2)}x` : '',
       h.target === null ? '' : `${h.op} ${h.unit === 'x' ? `${h.target}x` : `${h.target} ms`}`,
       h.pass === null ? '' : h.pass ? 'PASS' : 'MISS']),
