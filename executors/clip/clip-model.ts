@@ -19,7 +19,7 @@ export interface TextStages {
   /** Tokenizing the whole request. */
   preprocess?: StageTimer;
   /** One run of `count` texts through the text graph. */
-  encode?: (count: number) => ReturnType<StageTimer>;
+  encode?: (count: number) => () => void;
 }
 
 /** A stage timer: called when the stage starts, returns the function that ends it. */
