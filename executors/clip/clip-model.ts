@@ -173,15 +173,13 @@ export class ClipModel {
   private async runQueued(graph: InferenceSession, feeds: Parameters<InferenceSession['run']>[0], output: string, timer?: StageTimer) {
     const before = this.lastRun.get(graph);
     const run = graph.run(feeds, [output], { consumeFeeds: true });
-    const settled = run.then(() => undefined, () => undefined);
-    this.lastRun.set(graph, settled);
+    this.lastRun.set(graph, run.then(() => undefined, () => undefined));
     await before;
     const stop = timer?.();
     try {
       return (await run)[output]!;
     } finally {
       stop?.();
-      if (this.lastRun.get(graph) === settled) this.lastRun.delete(graph);
     }
   }
 

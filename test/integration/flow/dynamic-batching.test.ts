@@ -8,11 +8,11 @@ import { DataRequest } from '../../../core/request/data-request.js';
 import { BatchRecorder, OverlapRecorder } from '../../fixtures/executors/basic.js';
 import { BASIC_EXECUTORS } from '../../helpers/flows.js';
 
-function flowWith(extra = ''): Flow {
+function flowWith(extra = '', jtype = 'BatchRecorder'): Flow {
   return Flow.fromYaml(
     `executors:
   - name: rec
-    uses: { jtype: BatchRecorder, metas: { modules: ['${BASIC_EXECUTORS}'] } }
+    uses: { jtype: ${jtype}, metas: { modules: ['${BASIC_EXECUTORS}'] } }
 ${extra}`,
     process.cwd(),
   );
@@ -93,13 +93,7 @@ describe('dynamic batching from flow.yml (Jina syntax) with a fill timeout', () 
 describe('lookahead: a full batch starts while the replica is busy', () => {
   /** Seven one-doc requests (one, then three full batches of two) at once to an OverlapRecorder flow; how many calls ran together. */
   async function maxOverlap(batching = ''): Promise<number> {
-    const flow = await Flow.fromYaml(
-      `executors:
-  - name: ov
-    uses: { jtype: OverlapRecorder, metas: { modules: ['${BASIC_EXECUTORS}'] } }
-${batching}`,
-      process.cwd(),
-    ).start();
+    const flow = await flowWith(batching, 'OverlapRecorder').start();
     try {
       OverlapRecorder.maxRunning = 0;
       const docs = (i: number) => new DocumentArray([{ id: `o${i}`, text: `o${i}` }]);
