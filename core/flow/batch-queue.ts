@@ -63,8 +63,8 @@ export class BatchQueue {
   private pump(): void {
     while (this.queue.length) {
       const full = this.queuedDocs() >= this.config.preferredBatchSize;
-      const free = this.running < this.concurrency;
-      if (!free && !(full && this.running < this.concurrency + (this.config.lookahead ?? 0))) return;
+      // Only a full batch may take a lookahead slot once every replica is busy.
+      if (this.running >= this.concurrency + (full ? (this.config.lookahead ?? 0) : 0)) return;
       if (!full && this.config.timeout > 0) {
         this.timer ??= setTimeout(() => {
           this.timer = undefined;
