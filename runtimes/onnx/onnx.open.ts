@@ -7,21 +7,29 @@ import { OnnxSession } from './onnx.session.js';
 /** Creates the ORT session for one graph on the calling thread, mapping failures to our typed errors. */
 export async function openOnnxSession(modelPath: string, options: SessionOptions): Promise<OnnxSession> {
   const { provider } = options;
-  const replicas = Math.max(1, options.replicas ?? 1);
-  const sessionOptions: ort.InferenceSession.SessionOptions = {
-    executionProviders: [providerConfig(provider, options.deviceId)],
-    intraOpNumThreads: options.intraOpThreads ?? Math.max(1, Math.floor(physicalCores() / replicas)),
-    interOpNumThreads: options.interOpThreads ?? 1,
-    graphOptimizationLevel: options.graphOptimization ?? 'all',
-    executionMode: 'sequential',
-  };
   try {
-    return new OnnxSession(await ort.InferenceSession.create(modelPath, sessionOptions), provider);
+    return new OnnxSession(await ort.InferenceSession.create(modelPath, ortSessionOptions(options)), provider);
   } catch (e) {
     const message = (e as Error).message;
     if (provider !== 'cpu') throw new ProviderUnavailableError(provider, `session creation failed: ${lastSentence(message)}`);
     throw new ModelLoadError(modelPath, message);
   }
+}
+
+/**
+ * ORT's options for our settings. Intra-op threads default to physical cores over
+ * replicas, so the replicas of one executor never oversubscribe the cores; one
+ * inter-op thread, since a CLIP graph is one sequential chain.
+ */
+export function ortSessionOptions(options: SessionOptions): ort.InferenceSession.SessionOptions {
+  const replicas = Math.max(1, options.replicas ?? 1);
+  return {
+    executionProviders: [providerConfig(options.provider, options.deviceId)],
+    intraOpNumThreads: options.intraOpThreads ?? Math.max(1, Math.floor(physicalCores() / replicas)),
+    interOpNumThreads: options.interOpThreads ?? 1,
+    graphOptimizationLevel: options.graphOptimization ?? 'all',
+    executionMode: 'sequential',
+  };
 }
 
 function providerConfig(provider: ExecutionProvider, deviceId = 0): ort.InferenceSession.ExecutionProviderConfig {
