@@ -4,8 +4,10 @@
  * later runs (ViT-B/32 is about 1.2 GB for the two layouts together).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { resolveModelDir, type ModelSpec } from '../executors/clip/models/model-dir.js';
+import { CLIP_MEAN, CLIP_STD } from '../executors/clip/models/model-table.js';
 import { generateClipModel } from '../tools/clip-model/generate.js';
 import { getPreset } from '../tools/clip-model/presets.js';
 
@@ -15,8 +17,14 @@ export interface BenchModels {
   root: string;
   /** clip-server layout: textual.onnx (fixed 77, int32) + visual.onnx; absent in a --model-dir without one. */
   clipServer?: string;
-  /** Hugging Face layout: onnx/text_model.onnx (dynamic sequence axis, int64) + onnx/vision_model.onnx. */
+  /** Hugging Face layout folder, served as the flow's model_path (dynamic sequence axis, int64 ids). */
   hf: string;
+  /** The hf layout's two graphs, where clipflow's model loader finds them in `hf`. */
+  textGraph: string;
+  visionGraph: string;
+  /** Pixel normalisation the folder states (OpenAI's when it states none), for transformers.js' processor. */
+  mean: readonly [number, number, number];
+  std: readonly [number, number, number];
   preset: string;
   seed: number;
   imageSize: number;
@@ -44,6 +52,10 @@ export function ensureBenchModels(presetKey: string, seed: number, cacheDir: str
     root,
     clipServer: join(root, 'clip-server'),
     hf: join(root, 'hf'),
+    textGraph: join(root, 'hf', 'onnx', 'text_model.onnx'),
+    visionGraph: join(root, 'hf', 'onnx', 'vision_model.onnx'),
+    mean: CLIP_MEAN,
+    std: CLIP_STD,
     preset: preset.key,
     seed,
     imageSize: preset.imageSize,
@@ -82,36 +94,56 @@ function isComplete(root: string, preset: string, seed: number): boolean {
 
 /**
  * A model the user brings (`--model-dir`), e.g. a held-out export with ViT-B/32's
- * shapes: either a Hugging Face layout folder (`onnx/text_model.onnx`,
- * `onnx/vision_model.onnx`, `config.json`) or a folder holding `hf/` and
- * optionally `clip-server/`, as the generator writes them. Nothing is written
+ * shapes: a Hugging Face layout folder, or a folder holding `hf/` and
+ * optionally `clip-server/` as the generator writes them. The folder is read
+ * by the same resolver `model_path` uses, so the bench accepts what the server
+ * serves (graphs in `onnx/` or beside the JSON files; image size from
+ * manifest.json, config.json or preprocessor_config.json). Nothing is written
  * into it: the transformers.js view goes under the cache folder.
  */
-export function externalBenchModels(dir: string, seed: number, cacheDir: string): BenchModels {
+export async function externalBenchModels(dir: string, seed: number, cacheDir: string): Promise<BenchModels> {
   const root = resolve(dir);
-  const hf = [root, join(root, 'hf')].find((d) => existsSync(join(d, 'onnx', 'vision_model.onnx')) && existsSync(join(d, 'onnx', 'text_model.onnx')));
-  if (!hf) throw new Error(`--model-dir ${dir}: no onnx/vision_model.onnx and onnx/text_model.onnx there or under hf/ (the Hugging Face layout)`);
-  let config: { vision_config?: { image_size?: unknown } };
+  const hf = isDirectory(join(root, 'hf')) ? join(root, 'hf') : root;
+  // resolveModelDir prefers the clip-server layout when a folder has both, as the server does.
+  if (existsSync(join(hf, 'textual.onnx')) && existsSync(join(hf, 'visual.onnx'))) throw notHf(dir, hf);
+  let spec: ModelSpec;
   try {
-    config = JSON.parse(readFileSync(join(hf, 'config.json'), 'utf8')) as typeof config;
+    spec = await resolveModelDir(hf);
   } catch (e) {
-    throw new Error(`--model-dir ${dir}: cannot read ${join(hf, 'config.json')}: ${(e as Error).message}`, { cause: e });
+    throw new Error(`--model-dir ${dir}: ${(e as Error).message}`, { cause: e });
   }
-  const imageSize = config.vision_config?.image_size;
-  if (typeof imageSize !== 'number' || !Number.isInteger(imageSize) || imageSize < 1) {
-    throw new Error(`--model-dir ${dir}: config.json has no vision_config.image_size`);
-  }
+  if (spec.layout !== 'hf') throw notHf(dir, hf);
   const clipServer = join(root, 'clip-server');
   const key = createHash('sha256').update(root).digest('hex').slice(0, 12);
   return {
     root,
     ...(existsSync(join(clipServer, 'textual.onnx')) ? { clipServer } : {}),
     hf,
+    textGraph: spec.textualPath,
+    visionGraph: spec.visualPath,
+    mean: spec.mean,
+    std: spec.std,
     preset: 'external',
     seed,
-    imageSize,
+    imageSize: spec.imageSize,
     reused: true,
     generatedMs: 0,
     peerDir: join(cacheDir, `external-${key}`, 'transformers-js'),
   };
+}
+
+/** The points the issue asks for need the dynamic sequence axis, and transformers.js loads only the hf layout. */
+function notHf(dir: string, hf: string): Error {
+  return new Error(
+    `--model-dir ${dir}: ${hf} is a clip-server layout (textual.onnx + visual.onnx); the bench measures the Hugging Face ` +
+      'layout (onnx/text_model.onnx + onnx/vision_model.onnx), alone or as hf/ beside clip-server/',
+  );
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }

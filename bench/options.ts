@@ -79,7 +79,7 @@ export function addBenchOptions(cmd: Command): Command {
   return cmd
     .option('--quick', 'smoke run: tiny model, a fraction of a second per point (for tests)', false)
     .addOption(new Option('--preset <name>', 'generated model shapes (default vit-b-32; tiny with --quick)').choices(Object.keys(PRESETS)))
-    .option('--model-dir <dir>', 'measure this model instead of a generated one: a Hugging Face layout folder (onnx/text_model.onnx, onnx/vision_model.onnx, config.json), or one holding hf/ and clip-server/')
+    .option('--model-dir <dir>', 'measure this model instead of a generated one: a Hugging Face layout folder (onnx/text_model.onnx + onnx/vision_model.onnx, read as model_path reads it), or one holding hf/ and clip-server/')
     .option('--seed <n>', 'seed of the generated weights and inputs', (v) => Number(v), 0)
     .option('--protocols <list...>', 'protocols to serve and measure: grpc, http, websocket (space or comma separated)')
     .option('--skip-transformers', 'skip the transformers.js comparison', false)

@@ -90,13 +90,12 @@ export async function runPoint(session: ort.InferenceSession, feeds: Record<stri
  */
 export async function runRawOrt(o: RawOptions): Promise<RawResults> {
   const options = clipflowSessionOptions(o.intraOpThreads);
-  const hf = o.models.hf;
-  const vision = await ort.InferenceSession.create(join(hf, 'onnx', 'vision_model.onnx'), options);
+  const vision = await ort.InferenceSession.create(o.models.visionGraph, options);
   const size = o.models.imageSize;
   const images = {} as RawResults['images'];
   for (const b of [1, 8, 32] as const) {
     const pixels = new ort.Tensor('float32', randomPixels(b, size, o.seed + b), [b, 3, size, size]);
-    images[`b${b}`] = await runPoint(vision, { pixel_values: pixels }, b, o.budget);
+    images[`b${b}`] = await runPoint(vision, { [vision.inputNames[0]!]: pixels }, b, o.budget);
   }
   await vision.release();
 
@@ -111,7 +110,7 @@ export async function runRawOrt(o: RawOptions): Promise<RawResults> {
     await fixed.release();
   }
 
-  const dynamic = await ort.InferenceSession.create(join(hf, 'onnx', 'text_model.onnx'), options);
+  const dynamic = await ort.InferenceSession.create(o.models.textGraph, options);
   const dynamic77 = await runPoint(dynamic, textFeeds(dynamic, long, 77), 32, o.budget, 77);
   const short = await runPoint(dynamic, textFeeds(dynamic, rowsOf(captions.texts), captions.paddedLength), 32, o.budget, captions.paddedLength);
   const latencyRow = rowsOf([LATENCY_CAPTION]);

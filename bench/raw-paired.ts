@@ -7,7 +7,6 @@
  * rechecks the two main denominators at the end, which shows how far the
  * machine drifted over the run.
  */
-import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { benchTokenizer, LATENCY_CAPTION, longTexts, randomPixels, shortCaptions } from './inputs.js';
 import type { InputKind } from './load.js';
@@ -94,8 +93,8 @@ export class PairedRaw {
   /** Loads the hf graphs (the ones served) and runs each shape once, untimed. */
   static async open(o: RawOptions): Promise<PairedRaw> {
     const options = clipflowSessionOptions(o.intraOpThreads);
-    const vision = await ort.InferenceSession.create(join(o.models.hf, 'onnx', 'vision_model.onnx'), options);
-    const text = await ort.InferenceSession.create(join(o.models.hf, 'onnx', 'text_model.onnx'), options);
+    const vision = await ort.InferenceSession.create(o.models.visionGraph, options);
+    const text = await ort.InferenceSession.create(o.models.textGraph, options);
     const size = o.models.imageSize;
     const tok = await benchTokenizer();
     const rowsOf = (texts: string[]) => texts.map((t) => [tok.sot, ...tok.encode(t).slice(0, 75), tok.eot]);
@@ -103,7 +102,7 @@ export class PairedRaw {
     const latencyRow = rowsOf([LATENCY_CAPTION]);
     const single = latencyRow[0]!.length;
     const paired = new PairedRaw(vision, text, {
-      'images-b32': { session: vision, feeds: { pixel_values: new ort.Tensor('float32', randomPixels(32, size, o.seed + 32), [32, 3, size, size]) }, batch: 32 },
+      'images-b32': { session: vision, feeds: { [vision.inputNames[0]!]: new ort.Tensor('float32', randomPixels(32, size, o.seed + 32), [32, 3, size, size]) }, batch: 32 },
       'texts-short': { session: text, feeds: textFeeds(text, rowsOf(captions.texts), captions.paddedLength), batch: 32, seqLength: captions.paddedLength },
       'texts-77': { session: text, feeds: textFeeds(text, rowsOf(longTexts(32, o.seed)), 77), batch: 32, seqLength: 77 },
       // The floor of single-text latency, measured around the served latency points.

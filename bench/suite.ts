@@ -44,7 +44,7 @@ export async function runBench(o: BenchOptions, log: (line: string) => void = ()
 
   let models: BenchModels;
   if (o.modelDir) {
-    models = externalBenchModels(o.modelDir, o.seed, o.cacheDir);
+    models = await externalBenchModels(o.modelDir, o.seed, o.cacheDir);
     log(`model: ${models.hf} (image size ${models.imageSize})`);
   } else {
     log(`model: ${o.preset} (seed ${o.seed}) in ${o.cacheDir}`);
@@ -99,7 +99,7 @@ export async function runBench(o: BenchOptions, log: (line: string) => void = ()
     lap('recheck');
     if (!o.skipTransformers) {
       log('transformers.js...');
-      const files = await writeTransformersJsModel(models.peerDir, models.hf, models.imageSize);
+      const files = await writeTransformersJsModel(models);
       const peerOptions: PeerOptions = { modelDir: files.dir, config: files.config, intraOpThreads: threads, seed: o.seed, imageCount: pools.images, jpegSize: pools.jpegSize };
       peer = await measurePeer(peerOptions, budget, o.paired ? o.rounds : 0, paired).catch((e: unknown) => {
         // It is a devDependency: an installed clipflow may not have it.

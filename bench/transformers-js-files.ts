@@ -1,18 +1,16 @@
 /**
- * Makes the generated hf-layout model loadable by transformers.js: a sibling
+ * Makes the bench's hf-layout model loadable by transformers.js: a sibling
  * folder whose `onnx/` links to the very same graphs clipflow serves, plus the
  * files transformers.js reads beside them (config.json, preprocessor_config.json,
  * tokenizer.json, tokenizer_config.json). It is a separate folder so that the
  * directory clipflow serves stays exactly what the generator wrote: clipflow
  * would otherwise pick up the tokenizer.json and preprocessor config too.
  */
-import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { loadBpeGz } from '../executors/clip/tokenizer/vocab-loader.js';
+import type { BenchModels } from './models.js';
 
-/** CLIP's pixel normalisation (OpenAI's training statistics). */
-const CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073];
-const CLIP_STD = [0.26862954, 0.26130258, 0.27577711];
 const SOT = '<|startoftext|>';
 const EOT = '<|endoftext|>';
 
@@ -33,7 +31,7 @@ export function checkHfConfig(config: Record<string, unknown>): ConfigCheck {
 }
 
 /** A CLIPImageProcessor config equivalent to clipflow's preprocessing (bicubic short side, centre crop). */
-export function preprocessorConfig(imageSize: number): Record<string, unknown> {
+export function preprocessorConfig(imageSize: number, mean: readonly number[], std: readonly number[]): Record<string, unknown> {
   return {
     image_processor_type: 'CLIPImageProcessor',
     feature_extractor_type: 'CLIPFeatureExtractor',
@@ -46,8 +44,8 @@ export function preprocessorConfig(imageSize: number): Record<string, unknown> {
     do_rescale: true,
     rescale_factor: 1 / 255,
     do_normalize: true,
-    image_mean: CLIP_MEAN,
-    image_std: CLIP_STD,
+    image_mean: mean,
+    image_std: std,
   };
 }
 
@@ -123,25 +121,45 @@ export function tokenizerConfig(): Record<string, unknown> {
 }
 
 /**
- * Writes (or refreshes) `<root>/transformers-js/` for the hf model in `hfDir`
- * and returns its path plus the config check. Cheap enough to redo every run,
- * which keeps it in step with this file.
+ * Writes (or refreshes) `models.peerDir` for the bench's hf model and returns
+ * its path plus the config check. Cheap enough to redo every run, which keeps
+ * it in step with this file.
  */
-export async function writeTransformersJsModel(dir: string, hfDir: string, imageSize: number): Promise<{ dir: string; config: ConfigCheck }> {
-  mkdirSync(dir, { recursive: true });
-  const link = join(dir, 'onnx');
-  if (!existsSync(link)) {
-    // A dangling link (moved cache) fails existsSync but still occupies the name.
-    if (isLink(link)) rmSync(link);
-    symlinkSync(join(hfDir, 'onnx'), link, 'dir');
+export async function writeTransformersJsModel(models: BenchModels): Promise<{ dir: string; config: ConfigCheck }> {
+  const dir = models.peerDir;
+  const onnx = join(dir, 'onnx');
+  // Earlier versions linked the whole onnx/ folder; the graphs may now sit elsewhere.
+  if (isLink(onnx)) rmSync(onnx);
+  mkdirSync(onnx, { recursive: true });
+  linkGraph(models.textGraph, join(onnx, 'text_model.onnx'));
+  linkGraph(models.visionGraph, join(onnx, 'vision_model.onnx'));
+  const configPath = join(models.hf, 'config.json');
+  let config: Record<string, unknown>;
+  try {
+    config = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new Error(`transformers.js loads a model by its config.json, and ${configPath} cannot be read (${(e as Error).message}); pass --skip-transformers to bench without it`, { cause: e });
   }
-  const config = JSON.parse(readFileSync(join(hfDir, 'config.json'), 'utf8')) as Record<string, unknown>;
   const json = (name: string, value: unknown) => writeFileSync(join(dir, name), JSON.stringify(value) + '\n');
   json('config.json', config);
-  json('preprocessor_config.json', preprocessorConfig(imageSize));
+  json('preprocessor_config.json', preprocessorConfig(models.imageSize, models.mean, models.std));
   json('tokenizer_config.json', tokenizerConfig());
   json('tokenizer.json', await clipTokenizerJson());
   return { dir, config: checkHfConfig(config) };
+}
+
+/**
+ * Links `graph` as `link`, and beside it any external-data file of the graph
+ * (`<graph>.data`, `<graph>_data`, ...) under its own name, since the graph
+ * refers to that file by name relative to where it is loaded from.
+ */
+function linkGraph(graph: string, link: string): void {
+  const name = basename(graph);
+  const data = readdirSync(dirname(graph)).filter((f) => f !== name && f.startsWith(name));
+  for (const [target, at] of [[graph, link], ...data.map((f) => [join(dirname(graph), f), join(dirname(link), f)])] as const) {
+    rmSync(at, { force: true });
+    symlinkSync(target, at, 'file');
+  }
 }
 
 function isLink(path: string): boolean {

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { externalBenchModels } from '../../../bench/models.js';
+import { writeTransformersJsModel } from '../../../bench/transformers-js-files.js';
 import { generateClipModel } from '../../../tools/clip-model/generate.js';
 import { getPreset } from '../../../tools/clip-model/presets.js';
 import { resolveBenchOptions } from '../../../bench/options.js';
@@ -102,21 +103,59 @@ test('bench --model-dir measures a model folder it is given and writes nothing i
   }
 });
 
-test('--model-dir refuses a folder without the graphs or the image size, naming what is missing', () => {
+test('--model-dir refuses a folder without the hf graphs or the image size, naming what is missing', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'clipflow-bench-bad-'));
   try {
-    assert.throws(() => externalBenchModels(dir, 0, dir), /no onnx\/vision_model\.onnx and onnx\/text_model\.onnx/);
+    await assert.rejects(externalBenchModels(dir, 0, dir), /--model-dir .*holds no complete CLIP model.*onnx\/text_model\.onnx/);
+    for (const f of ['textual.onnx', 'visual.onnx']) writeFileSync(join(dir, f), '');
+    await assert.rejects(externalBenchModels(dir, 0, dir), /is a clip-server layout .*the bench measures the Hugging Face layout/);
     mkdirSync(join(dir, 'hf', 'onnx'), { recursive: true });
     for (const f of ['vision_model.onnx', 'text_model.onnx']) writeFileSync(join(dir, 'hf', 'onnx', f), '');
-    assert.throws(() => externalBenchModels(dir, 0, dir), /cannot read .*config\.json/);
     writeFileSync(join(dir, 'hf', 'config.json'), JSON.stringify({ vision_config: {} }));
-    assert.throws(() => externalBenchModels(dir, 0, dir), /no vision_config\.image_size/);
+    await assert.rejects(externalBenchModels(dir, 0, dir), /--model-dir .*cannot tell the image size/);
+    writeFileSync(join(dir, 'hf', 'config.json'), JSON.stringify({ vision_config: { image_size: 'big' } }));
+    await assert.rejects(externalBenchModels(dir, 0, dir), /vision_config\.image_size must be a positive integer/);
     writeFileSync(join(dir, 'hf', 'config.json'), JSON.stringify({ vision_config: { image_size: 224 } }));
-    const models = externalBenchModels(dir, 0, join(dir, 'cache'));
+    const models = await externalBenchModels(dir, 0, join(dir, 'cache'));
     assert.equal(models.hf, join(dir, 'hf'));
+    assert.equal(models.textGraph, join(dir, 'hf', 'onnx', 'text_model.onnx'));
     assert.equal(models.imageSize, 224);
     assert.equal(models.clipServer, undefined);
     assert.ok(!existsSync(models.peerDir) && models.peerDir.startsWith(join(dir, 'cache')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--model-dir reads a folder as model_path does: graphs beside the JSON files, size and normalisation from preprocessor_config.json', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'clipflow-bench-flat-'));
+  try {
+    const model = join(dir, 'flat');
+    mkdirSync(model);
+    for (const f of ['text_model.onnx', 'vision_model.onnx', 'vision_model.onnx_data']) writeFileSync(join(model, f), f);
+    const mean = [0.5, 0.5, 0.5];
+    writeFileSync(join(model, 'preprocessor_config.json'), JSON.stringify({ crop_size: { height: 240, width: 240 }, image_mean: mean, image_std: mean }));
+    writeFileSync(join(model, 'config.json'), JSON.stringify({ model_type: 'clip', text_config: {}, vision_config: { image_size: 240 }, projection_dim: 512 }));
+    const before = readdirSync(model).sort();
+
+    const models = await externalBenchModels(model, 0, join(dir, 'cache'));
+    assert.equal(models.visionGraph, join(model, 'vision_model.onnx'));
+    assert.equal(models.imageSize, 240);
+    assert.deepEqual(models.mean, mean);
+
+    // transformers.js' view links the graphs (and the external data beside one) into onnx/ and states the folder's preprocessing.
+    const view = await writeTransformersJsModel(models);
+    assert.ok(view.config.ok);
+    assert.deepEqual(readdirSync(join(view.dir, 'onnx')).sort(), ['text_model.onnx', 'vision_model.onnx', 'vision_model.onnx_data']);
+    assert.equal(readFileSync(join(view.dir, 'onnx', 'vision_model.onnx_data'), 'utf8'), 'vision_model.onnx_data');
+    const processor = JSON.parse(readFileSync(join(view.dir, 'preprocessor_config.json'), 'utf8')) as Record<string, unknown>;
+    assert.deepEqual(processor.crop_size, { height: 240, width: 240 });
+    assert.deepEqual(processor.image_mean, mean);
+    assert.deepEqual(readdirSync(model).sort(), before, 'the model folder is left as it was');
+
+    // Without config.json transformers.js cannot load the model: the section says so and how to go on.
+    rmSync(join(model, 'config.json'));
+    await assert.rejects(writeTransformersJsModel(await externalBenchModels(model, 0, join(dir, 'cache'))), /config\.json.*--skip-transformers/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
