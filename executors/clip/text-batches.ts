@@ -5,15 +5,17 @@
  * Cutting a sorted list into equal-count minibatches pads short captions to the
  * longest text of their chunk; cutting where lengths jump saves padded tokens but
  * costs runs, and a run has a fixed price (each one streams all the weights; small
- * matrices use the cores badly). On the ViT-B/32 text tower with 2 cores, a run of
- * 16 captions costs the same per text as a run of 32 and a run of 4 about 25 % more,
- * which a fixed price of {@link RUN_OVERHEAD_TOKENS} padded tokens per run models
- * well enough: 32 captions of 5..12 tokens are cut in two (≈15 % faster than one
- * run padded to 12), 64 in four.
+ * matrices use the cores badly). On the ViT-B/32 text tower with 2 cores a run
+ * costs about 4 ms plus 0.4-0.5 ms per padded token at 5-12 tokens, i.e. 8-10
+ * tokens' worth of fixed price, plus the served path's per-run work (feeds, the
+ * hop to the session thread). Timing the bench's caption sets (32 captions of
+ * 5..12 tokens, three seeds) planned with prices from 0 to 24 put 12 at or
+ * within 1 % of the fastest plan for each: 1.19-1.28x one run padded to 12,
+ * where 24 gave 1.18-1.27x and 0 (cut at every length) only 1.14-1.16x.
  */
 
 /** The price of one extra run, in padded tokens. */
-export const RUN_OVERHEAD_TOKENS = 24;
+export const RUN_OVERHEAD_TOKENS = 12;
 
 /**
  * Cut points for `lengths` (ascending): returns the end index (exclusive) of each
