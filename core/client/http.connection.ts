@@ -1,7 +1,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { documentToJson } from '../json/document.json.js';
 import { dataRequestFromJson } from '../json/request.json.js';
+import { jsonRequestBody } from '../json/request-body.js';
 import type { DataRequest, RequestStatus, Route } from '../request/data-request.js';
 import type { Connection, ConnectionOptions, RequestStream } from './connection.js';
 import { TransportError, messageOf } from './errors.js';
@@ -38,13 +38,12 @@ export class HttpConnection implements Connection {
   }
 
   private async post(request: DataRequest, signal: AbortSignal): Promise<DataRequest> {
-    const body = JSON.stringify({
-      data: request.docs.map(documentToJson),
+    const body = jsonRequestBody({
       execEndpoint: request.endpoint,
       parameters: request.parameters,
       ...(request.targetExecutor ? { targetExecutor: request.targetExecutor } : {}),
       header: { request_id: request.requestId },
-    });
+    }, request.docs);
     const reply = await this.request('POST', '/post', body, signal, this.options.timeoutMs);
     let parsed: unknown;
     try {
@@ -77,7 +76,7 @@ export class HttpConnection implements Connection {
     return { code: 'SUCCESS', description: '' };
   }
 
-  private request(method: string, path: string, body: string | undefined, signal: AbortSignal | undefined, timeoutMs: number | undefined): Promise<RawReply> {
+  private request(method: string, path: string, body: Buffer | undefined, signal: AbortSignal | undefined, timeoutMs: number | undefined): Promise<RawReply> {
     const { tls, host, port, basePath, authorization, maxMessageSize } = this.options;
     const signals = [signal, timeoutMs ? AbortSignal.timeout(timeoutMs) : undefined].filter((s): s is AbortSignal => !!s);
     const headers: http.OutgoingHttpHeaders = { Accept: 'application/json' };
