@@ -22,10 +22,12 @@ export interface RawResults {
     fixed77: RawPoint | null;
     /** hf graph (the one served) at 77 tokens, batch 32. */
     dynamic77: RawPoint;
-    /** hf graph at the short captions' padded length, batch 32. */
+    /** hf graph at the short captions' padded length (its fixed length, if it has one), batch 32. */
     short: RawPoint;
-    /** hf graph, batch 1, at the latency caption's length: the floor of single-text latency. */
+    /** hf graph, batch 1, at the latency caption's length (or the fixed one): the floor of single-text latency. */
     single: RawPoint;
+    /** The hf text graph's fixed sequence length; null when the axis is dynamic (the usual export). */
+    hfFixedLength: number | null;
   };
   peakRssMb: number;
 }
@@ -41,6 +43,17 @@ export interface RawOptions {
 /** The graph options clipflow's onnx runtime uses on CPU (runtimes/onnx/onnx.runtime.ts). */
 export function clipflowSessionOptions(intraOpThreads: number): ort.InferenceSession.SessionOptions {
   return { executionProviders: ['cpu'], intraOpNumThreads: intraOpThreads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential' };
+}
+
+/**
+ * The sequence length a text graph fixes in its `input_ids` shape, or undefined
+ * when that axis is dynamic. A fixed graph takes every batch at that length, as
+ * the server feeds it, so the raw points are measured there too.
+ */
+export function fixedTextLength(session: ort.InferenceSession): number | undefined {
+  const ids = session.inputMetadata.find((m) => m.name === 'input_ids') ?? session.inputMetadata[0];
+  const length = ids?.isTensor ? ids.shape[1] : undefined;
+  return typeof length === 'number' && length > 0 ? length : undefined;
 }
 
 /** Token rows `[SOT ... EOT]` (ragged) as the ids + mask tensors `session` declares, padded to `length`. */
@@ -111,16 +124,19 @@ export async function runRawOrt(o: RawOptions): Promise<RawResults> {
   }
 
   const dynamic = await ort.InferenceSession.create(o.models.textGraph, options);
+  const fixedLength = fixedTextLength(dynamic);
   const dynamic77 = await runPoint(dynamic, textFeeds(dynamic, long, 77), 32, o.budget, 77);
-  const short = await runPoint(dynamic, textFeeds(dynamic, rowsOf(captions.texts), captions.paddedLength), 32, o.budget, captions.paddedLength);
+  const shortLength = fixedLength ?? captions.paddedLength;
+  const short = await runPoint(dynamic, textFeeds(dynamic, rowsOf(captions.texts), shortLength), 32, o.budget, shortLength);
   const latencyRow = rowsOf([LATENCY_CAPTION]);
-  const single = await runPoint(dynamic, textFeeds(dynamic, latencyRow, latencyRow[0]!.length), 1, o.budget, latencyRow[0]!.length);
+  const singleLength = fixedLength ?? latencyRow[0]!.length;
+  const single = await runPoint(dynamic, textFeeds(dynamic, latencyRow, singleLength), 1, o.budget, singleLength);
   await dynamic.release();
 
   return {
     threads: { intraOp: o.intraOpThreads, interOp: 1 },
     images,
-    texts: { fixed77, dynamic77, short, single },
+    texts: { fixed77, dynamic77, short, single, hfFixedLength: fixedLength ?? null },
     peakRssMb: peakRssMb(),
   };
 }

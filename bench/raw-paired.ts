@@ -10,7 +10,7 @@
 import * as ort from 'onnxruntime-node';
 import { benchTokenizer, LATENCY_CAPTION, longTexts, randomPixels, shortCaptions } from './inputs.js';
 import type { InputKind } from './load.js';
-import { clipflowSessionOptions, runPoint, textFeeds, type RawOptions, type RawPoint } from './raw-ort.bench.js';
+import { clipflowSessionOptions, fixedTextLength, runPoint, textFeeds, type RawOptions, type RawPoint } from './raw-ort.bench.js';
 import type { Budget } from './stats.js';
 
 /** The raw shapes served points are compared with. */
@@ -100,10 +100,12 @@ export class PairedRaw {
     const rowsOf = (texts: string[]) => texts.map((t) => [tok.sot, ...tok.encode(t).slice(0, 75), tok.eot]);
     const captions = await shortCaptions(o.seed);
     const latencyRow = rowsOf([LATENCY_CAPTION]);
-    const single = latencyRow[0]!.length;
+    const fixedLength = fixedTextLength(text);
+    const single = fixedLength ?? latencyRow[0]!.length;
+    const short = fixedLength ?? captions.paddedLength;
     const paired = new PairedRaw(vision, text, {
       'images-b32': { session: vision, feeds: { [vision.inputNames[0]!]: new ort.Tensor('float32', randomPixels(32, size, o.seed + 32), [32, 3, size, size]) }, batch: 32 },
-      'texts-short': { session: text, feeds: textFeeds(text, rowsOf(captions.texts), captions.paddedLength), batch: 32, seqLength: captions.paddedLength },
+      'texts-short': { session: text, feeds: textFeeds(text, rowsOf(captions.texts), short), batch: 32, seqLength: short },
       'texts-77': { session: text, feeds: textFeeds(text, rowsOf(longTexts(32, o.seed)), 77), batch: 32, seqLength: 77 },
       // The floor of single-text latency, measured around the served latency points.
       'text-b1': { session: text, feeds: textFeeds(text, latencyRow, single), batch: 1, seqLength: single },

@@ -74,7 +74,7 @@ export function formatTable(r: BenchReport): string {
     rawRow('images batch 8', raw.images.b8, 'img'),
     rawRow('images batch 32', raw.images.b32, 'img'),
     rawRow('texts b32, 77 tokens, fixed int32 graph', raw.texts.fixed77, 'txt'),
-    rawRow('texts b32, 77 tokens, dynamic int64 graph', raw.texts.dynamic77, 'txt'),
+    rawRow(`texts b32, 77 tokens, ${raw.texts.hfFixedLength ? 'fixed-length hf' : 'dynamic int64'} graph`, raw.texts.dynamic77, 'txt'),
     rawRow(`texts b32, ${raw.texts.short.seqLength} tokens (short captions)`, raw.texts.short, 'txt'),
     rawRow(`text b1, ${raw.texts.single.seqLength} tokens (latency caption)`, raw.texts.single, 'txt'),
   ]));

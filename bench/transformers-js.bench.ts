@@ -41,6 +41,8 @@ export interface PeerOptions {
   seed: number;
   imageCount: number;
   jpegSize: [number, number];
+  /** The text graph's fixed sequence length, when it has one: captions are padded to it, not to their longest. */
+  fixedTextLength?: number;
 }
 
 /** The two points transformers.js is measured on. */
@@ -97,8 +99,10 @@ export class TransformersJsPeer {
         return images.length;
       }).then((p) => ({ ...p, batch: 32 }));
     }
+    const fixed = m.options.fixedTextLength;
+    const padding = fixed ? { padding: 'max_length', max_length: fixed, truncation: true } as const : { padding: true, truncation: true } as const;
     return timeLoop(budget, async () => {
-      const inputs = m.tokenizer(m.captions.texts, { padding: true, truncation: true });
+      const inputs = m.tokenizer(m.captions.texts, padding);
       const out = (await m.textModel(inputs)) as Record<string, Tensorish>;
       out.text_embeds?.dispose?.();
       return m.captions.texts.length;
@@ -123,7 +127,7 @@ export class TransformersJsPeer {
       config: options.config,
       truncation: { inputTokens: ours.encode(long).length + 2, lastId, keepsEot: lastId === ours.eot },
       tokenizerMismatches: mismatches,
-      paddedLength: captions.paddedLength,
+      paddedLength: options.fixedTextLength ?? captions.paddedLength,
     };
   }
 
