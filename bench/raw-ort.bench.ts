@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { toFloat16Bits } from '../core/util/float16.js';
 import { benchTokenizer, LATENCY_CAPTION, longTexts, randomPixels, shortCaptions } from './inputs.js';
 import type { BenchModels } from './models.js';
 import { peakRssMb, timeLoop, type Budget, type Latency, type Throughput } from './stats.js';
@@ -17,6 +18,8 @@ export type RawPoint = Throughput & { batch: number; seqLength?: number; latency
 export interface RawResults {
   threads: { intraOp: number; interOp: number };
   images: { b1: RawPoint; b8: RawPoint; b32: RawPoint };
+  /** What the vision graph takes: float32, or float16 for a half-precision export. */
+  pixelType: 'float32' | 'float16';
   texts: {
     /** clip-server graph, fixed 77, int32, batch 32; null for a --model-dir without a clip-server layout. */
     fixed77: RawPoint | null;
@@ -54,6 +57,16 @@ export function fixedTextLength(session: ort.InferenceSession): number | undefin
   const ids = session.inputMetadata.find((m) => m.name === 'input_ids') ?? session.inputMetadata[0];
   const length = ids?.isTensor ? ids.shape[1] : undefined;
   return typeof length === 'number' && length > 0 ? length : undefined;
+}
+
+/**
+ * Pixels as the feed the vision graph declares: float32, or float16 bits for a
+ * half-precision export (converted once, outside the timing, like any pre-made tensor).
+ */
+export function pixelFeeds(session: ort.InferenceSession, pixels: Float32Array, dims: number[]): Record<string, ort.Tensor> {
+  const input = session.inputMetadata[0]!;
+  const half = input.isTensor && input.type === 'float16';
+  return { [input.name]: half ? new ort.Tensor('float16', toFloat16Bits(pixels), dims) : new ort.Tensor('float32', pixels, dims) };
 }
 
 /** Token rows `[SOT ... EOT]` (ragged) as the ids + mask tensors `session` declares, padded to `length`. */
@@ -106,9 +119,9 @@ export async function runRawOrt(o: RawOptions): Promise<RawResults> {
   const vision = await ort.InferenceSession.create(o.models.visionGraph, options);
   const size = o.models.imageSize;
   const images = {} as RawResults['images'];
+  const pixelType = vision.inputMetadata[0]?.isTensor && vision.inputMetadata[0].type === 'float16' ? 'float16' : 'float32';
   for (const b of [1, 8, 32] as const) {
-    const pixels = new ort.Tensor('float32', randomPixels(b, size, o.seed + b), [b, 3, size, size]);
-    images[`b${b}`] = await runPoint(vision, { [vision.inputNames[0]!]: pixels }, b, o.budget);
+    images[`b${b}`] = await runPoint(vision, pixelFeeds(vision, randomPixels(b, size, o.seed + b), [b, 3, size, size]), b, o.budget);
   }
   await vision.release();
 
@@ -136,6 +149,7 @@ export async function runRawOrt(o: RawOptions): Promise<RawResults> {
   return {
     threads: { intraOp: o.intraOpThreads, interOp: 1 },
     images,
+    pixelType,
     texts: { fixed77, dynamic77, short, single, hfFixedLength: fixedLength ?? null },
     peakRssMb: peakRssMb(),
   };

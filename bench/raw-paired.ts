@@ -10,7 +10,7 @@
 import * as ort from 'onnxruntime-node';
 import { benchTokenizer, LATENCY_CAPTION, longTexts, randomPixels, shortCaptions } from './inputs.js';
 import type { InputKind } from './load.js';
-import { clipflowSessionOptions, fixedTextLength, runPoint, textFeeds, type RawOptions, type RawPoint } from './raw-ort.bench.js';
+import { clipflowSessionOptions, fixedTextLength, pixelFeeds, runPoint, textFeeds, type RawOptions, type RawPoint } from './raw-ort.bench.js';
 import type { Budget } from './stats.js';
 
 /** The raw shapes served points are compared with. */
@@ -104,7 +104,7 @@ export class PairedRaw {
     const single = fixedLength ?? latencyRow[0]!.length;
     const short = fixedLength ?? captions.paddedLength;
     const paired = new PairedRaw(vision, text, {
-      'images-b32': { session: vision, feeds: { [vision.inputNames[0]!]: new ort.Tensor('float32', randomPixels(32, size, o.seed + 32), [32, 3, size, size]) }, batch: 32 },
+      'images-b32': { session: vision, feeds: pixelFeeds(vision, randomPixels(32, size, o.seed + 32), [32, 3, size, size]), batch: 32 },
       'texts-short': { session: text, feeds: textFeeds(text, rowsOf(captions.texts), short), batch: 32, seqLength: short },
       'texts-77': { session: text, feeds: textFeeds(text, rowsOf(longTexts(32, o.seed)), 77), batch: 32, seqLength: 77 },
       // The floor of single-text latency, measured around the served latency points.

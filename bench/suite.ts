@@ -100,7 +100,7 @@ export async function runBench(o: BenchOptions, log: (line: string) => void = ()
     if (!o.skipTransformers) {
       log('transformers.js...');
       const files = await writeTransformersJsModel(models);
-      const peerOptions: PeerOptions = { modelDir: files.dir, config: files.config, intraOpThreads: threads, seed: o.seed, imageCount: pools.images, jpegSize: pools.jpegSize, ...(raw.texts.hfFixedLength ? { fixedTextLength: raw.texts.hfFixedLength } : {}) };
+      const peerOptions: PeerOptions = { modelDir: files.dir, config: files.config, intraOpThreads: threads, seed: o.seed, imageCount: pools.images, jpegSize: pools.jpegSize, ...(raw.texts.hfFixedLength ? { fixedTextLength: raw.texts.hfFixedLength } : {}), ...(raw.pixelType === 'float16' ? { halfPixels: true } : {}) };
       peer = await measurePeer(peerOptions, budget, o.paired ? o.rounds : 0, paired).catch((e: unknown) => {
         // It is a devDependency: an installed clipflow may not have it.
         const hint = /Cannot find (package|module) '@huggingface\/transformers'/.test(String(e)) ? ' (install @huggingface/transformers or pass --skip-transformers)' : '';

@@ -8,8 +8,9 @@
  */
 import { dirname, basename } from 'node:path';
 import {
-  AutoProcessor, AutoTokenizer, CLIPTextModelWithProjection, CLIPVisionModelWithProjection, env, RawImage,
+  AutoProcessor, AutoTokenizer, CLIPTextModelWithProjection, CLIPVisionModelWithProjection, env, RawImage, Tensor,
 } from '@huggingface/transformers';
+import { toFloat16Bits } from '../core/util/float16.js';
 import { benchTokenizer, jpegImages, longTexts, shortCaptions } from './inputs.js';
 import { clipflowSessionOptions } from './raw-ort.bench.js';
 import type { PairedSeries } from './raw-paired.js';
@@ -43,6 +44,13 @@ export interface PeerOptions {
   jpegSize: [number, number];
   /** The text graph's fixed sequence length, when it has one: captions are padded to it, not to their longest. */
   fixedTextLength?: number;
+  /**
+   * The vision graph takes float16 pixels. The processor gives float32 and
+   * transformers.js does not convert them (its own `.to('float16')` on Node 20
+   * casts to integers), so they are converted here, inside the timing, as a
+   * user of such a model would have to.
+   */
+  halfPixels?: boolean;
 }
 
 /** The two points transformers.js is measured on. */
@@ -93,7 +101,11 @@ export class TransformersJsPeer {
       const imageBatch = () => Array.from({ length: 32 }, () => m.jpegs[m.next++ % m.jpegs.length]!);
       return timeLoop(budget, async () => {
         const images = await Promise.all(imageBatch().map((b) => RawImage.fromBlob(new Blob([b], { type: 'image/jpeg' }))));
-        const inputs = await m.processor(images);
+        const inputs = (await m.processor(images)) as { pixel_values: Tensorish };
+        if (m.options.halfPixels) {
+          const pixels = inputs.pixel_values;
+          inputs.pixel_values = new Tensor('float16', toFloat16Bits(pixels.data as Float32Array), pixels.dims);
+        }
         const out = (await m.visionModel(inputs)) as Record<string, Tensorish>;
         out.image_embeds?.dispose?.();
         return images.length;

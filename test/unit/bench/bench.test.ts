@@ -80,13 +80,14 @@ test('bench --quick runs every section on the tiny model and writes finite numbe
   }
 });
 
-test('bench --model-dir measures a model folder it is given, fixed 77-token text graph included, and writes nothing into it', { timeout: 60_000 }, async () => {
+test('bench --model-dir measures a model folder it is given, half precision and a fixed 77-token text graph included, and writes nothing into it', { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'clipflow-bench-ext-'));
   try {
-    // A Hugging Face layout folder alone, as a held-out export would come; its text
-    // graph fixes the sequence at 77, as some exports do (the default run covers dynamic ones).
+    // A Hugging Face layout folder alone, as a held-out export would come, in half
+    // precision and with the text sequence fixed at 77, as some exports are (the
+    // default run covers float32 with a dynamic axis).
     const hf = join(dir, 'held-out');
-    generateClipModel({ preset: getPreset('tiny'), layout: 'hf', outDir: hf, seed: 7, precision: 'fp32', bundle: false, fixed77: true });
+    generateClipModel({ preset: getPreset('tiny'), layout: 'hf', outDir: hf, seed: 7, precision: 'fp16', bundle: false, fixed77: true });
     const before = readdirSync(hf).sort();
     const out = join(dir, 'ext.json');
     const run = await runBench(resolveBenchOptions({ quick: true, modelDir: hf, protocols: ['http'], compareClients: false, cacheDir: join(dir, 'cache'), out }));
@@ -97,13 +98,14 @@ test('bench --model-dir measures a model folder it is given, fixed 77-token text
     assert.equal(report.raw.texts.fixed77, null, 'no clip-server layout was given');
     assert.ok(report.raw.texts.dynamic77.perSecond > 0 && report.raw.images.b32.perSecond > 0);
     // The fixed graph takes every batch at 77, so the caption and latency floors are measured there, as served.
+    assert.equal(report.raw.pixelType, 'float16');
     assert.equal(report.raw.texts.hfFixedLength, 77);
     assert.equal(report.raw.texts.short.seqLength, 77);
     assert.equal(report.raw.texts.single.seqLength, 77);
     assert.ok(report.served.points.every((p) => p.perSecond > 0));
     assert.equal(report.transformersJs?.tokenizerMismatches, 0);
     assert.equal(report.transformersJs?.shortCaptions.paddedLength, 77);
-    assert.ok(report.transformersJs!.shortCaptions.perSecond > 0);
+    assert.ok(report.transformersJs!.shortCaptions.perSecond > 0 && report.transformersJs!.jpegImages.perSecond > 0);
     assert.match(run.table, /no clip-server layout/);
     assert.deepEqual(readdirSync(hf).sort(), before, 'the model folder is left as it was');
     assert.ok(readdirSync(join(dir, 'cache')).some((d) => d.startsWith('external-')), "transformers.js' view lives in the cache");
