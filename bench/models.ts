@@ -17,7 +17,7 @@ export interface BenchModels {
   root: string;
   /** clip-server layout: textual.onnx (fixed 77, int32) + visual.onnx; absent in a --model-dir without one. */
   clipServer?: string;
-  /** Hugging Face layout folder, served as the flow's model_path (dynamic sequence axis, int64 ids). */
+  /** Hugging Face layout folder, served as the flow's model_path. */
   hf: string;
   /** The hf layout's two graphs, where clipflow's model loader finds them in `hf`. */
   textGraph: string;

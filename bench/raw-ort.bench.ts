@@ -59,14 +59,16 @@ export function fixedTextLength(session: ort.InferenceSession): number | undefin
   return typeof length === 'number' && length > 0 ? length : undefined;
 }
 
-/**
- * Pixels as the feed the vision graph declares: float32, or float16 bits for a
- * half-precision export (converted once, outside the timing, like any pre-made tensor).
- */
+/** What a vision graph takes: float16 for a half-precision export, else float32. */
+export function pixelType(session: ort.InferenceSession): RawResults['pixelType'] {
+  const input = session.inputMetadata[0];
+  return input?.isTensor && input.type === 'float16' ? 'float16' : 'float32';
+}
+
+/** Pixels as the feed the vision graph declares (float16 bits made once, outside the timing, like any pre-made tensor). */
 export function pixelFeeds(session: ort.InferenceSession, pixels: Float32Array, dims: number[]): Record<string, ort.Tensor> {
-  const input = session.inputMetadata[0]!;
-  const half = input.isTensor && input.type === 'float16';
-  return { [input.name]: half ? new ort.Tensor('float16', toFloat16Bits(pixels), dims) : new ort.Tensor('float32', pixels, dims) };
+  const tensor = pixelType(session) === 'float16' ? new ort.Tensor('float16', toFloat16Bits(pixels), dims) : new ort.Tensor('float32', pixels, dims);
+  return { [session.inputNames[0]!]: tensor };
 }
 
 /** Token rows `[SOT ... EOT]` (ragged) as the ids + mask tensors `session` declares, padded to `length`. */
@@ -119,7 +121,7 @@ export async function runRawOrt(o: RawOptions): Promise<RawResults> {
   const vision = await ort.InferenceSession.create(o.models.visionGraph, options);
   const size = o.models.imageSize;
   const images = {} as RawResults['images'];
-  const pixelType = vision.inputMetadata[0]?.isTensor && vision.inputMetadata[0].type === 'float16' ? 'float16' : 'float32';
+  const pixels = pixelType(vision);
   for (const b of [1, 8, 32] as const) {
     images[`b${b}`] = await runPoint(vision, pixelFeeds(vision, randomPixels(b, size, o.seed + b), [b, 3, size, size]), b, o.budget);
   }
@@ -149,7 +151,7 @@ export async function runRawOrt(o: RawOptions): Promise<RawResults> {
   return {
     threads: { intraOp: o.intraOpThreads, interOp: 1 },
     images,
-    pixelType,
+    pixelType: pixels,
     texts: { fixed77, dynamic77, short, single, hfFixedLength: fixedLength ?? null },
     peakRssMb: peakRssMb(),
   };
