@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { toFloat16Bits } from '../core/util/float16.js';
+import { ortSessionOptions } from '../runtimes/onnx/onnx.open.js';
 import { benchTokenizer, LATENCY_CAPTION, longTexts, randomPixels, shortCaptions } from './inputs.js';
 import type { BenchModels } from './models.js';
 import { peakRssMb, timeLoop, type Budget, type Latency, type Throughput } from './stats.js';
@@ -43,9 +44,9 @@ export interface RawOptions {
   seed: number;
 }
 
-/** The graph options clipflow's onnx runtime uses on CPU (runtimes/onnx/onnx.runtime.ts). */
+/** The options clipflow's onnx runtime gives a CPU session with this many intra-op threads. */
 export function clipflowSessionOptions(intraOpThreads: number): ort.InferenceSession.SessionOptions {
-  return { executionProviders: ['cpu'], intraOpNumThreads: intraOpThreads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential' };
+  return ortSessionOptions({ provider: 'cpu', intraOpThreads });
 }
 
 /**
@@ -53,7 +54,7 @@ export function clipflowSessionOptions(intraOpThreads: number): ort.InferenceSes
  * when that axis is dynamic. A fixed graph takes every batch at that length, as
  * the server feeds it, so the raw points are measured there too.
  */
-export function fixedTextLength(session: ort.InferenceSession): number | undefined {
+function fixedTextLength(session: ort.InferenceSession): number | undefined {
   const ids = session.inputMetadata.find((m) => m.name === 'input_ids') ?? session.inputMetadata[0];
   const length = ids?.isTensor ? ids.shape[1] : undefined;
   return typeof length === 'number' && length > 0 ? length : undefined;
@@ -99,6 +100,32 @@ function embedsOutput(session: ort.InferenceSession): string {
   return session.outputNames.find((n) => n.endsWith('embeds')) ?? session.outputNames[0]!;
 }
 
+/** A text point's feeds and the sequence length they are padded to. */
+export interface TextPoint {
+  feeds: Record<string, ort.Tensor>;
+  seqLength: number;
+}
+
+/**
+ * The text feeds the raw sections time on `session`: 32 long texts at 77 tokens,
+ * the 32 short captions at their padded length and the latency caption alone at
+ * its own length, the last two at the graph's fixed length when it has one.
+ */
+export async function textPoints(session: ort.InferenceSession, seed: number): Promise<{ long77: TextPoint; short: TextPoint; single: TextPoint; fixedLength: number | null }> {
+  const tok = await benchTokenizer();
+  const rowsOf = (texts: string[]) => texts.map((t) => [tok.sot, ...tok.encode(t).slice(0, 75), tok.eot]);
+  const captions = await shortCaptions(seed);
+  const latency = rowsOf([LATENCY_CAPTION]);
+  const fixed = fixedTextLength(session);
+  const point = (rows: number[][], seqLength: number): TextPoint => ({ feeds: textFeeds(session, rows, seqLength), seqLength });
+  return {
+    long77: point(rowsOf(longTexts(32, seed)), 77),
+    short: point(rowsOf(captions.texts), fixed ?? captions.paddedLength),
+    single: point(latency, fixed ?? latency[0]!.length),
+    fixedLength: fixed ?? null,
+  };
+}
+
 /** Times `session` on fixed feeds, fetching only the embeddings output (as clipflow does). */
 export async function runPoint(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>, batch: number, budget: Budget, seqLength?: number): Promise<RawPoint> {
   const output = embedsOutput(session);
@@ -127,32 +154,26 @@ export async function runRawOrt(o: RawOptions): Promise<RawResults> {
   }
   await vision.release();
 
-  const tok = await benchTokenizer();
-  const rowsOf = (texts: string[], cut = 77) => texts.map((t) => [tok.sot, ...tok.encode(t).slice(0, cut - 2), tok.eot]);
-  const long = rowsOf(longTexts(32, o.seed));
-  const captions = await shortCaptions(o.seed);
   let fixed77: RawPoint | null = null;
   if (o.models.clipServer) {
     const fixed = await ort.InferenceSession.create(join(o.models.clipServer, 'textual.onnx'), options);
-    fixed77 = await runPoint(fixed, textFeeds(fixed, long, 77), 32, o.budget, 77);
+    const { long77 } = await textPoints(fixed, o.seed);
+    fixed77 = await runPoint(fixed, long77.feeds, 32, o.budget, 77);
     await fixed.release();
   }
 
   const dynamic = await ort.InferenceSession.create(o.models.textGraph, options);
-  const fixedLength = fixedTextLength(dynamic);
-  const dynamic77 = await runPoint(dynamic, textFeeds(dynamic, long, 77), 32, o.budget, 77);
-  const shortLength = fixedLength ?? captions.paddedLength;
-  const short = await runPoint(dynamic, textFeeds(dynamic, rowsOf(captions.texts), shortLength), 32, o.budget, shortLength);
-  const latencyRow = rowsOf([LATENCY_CAPTION]);
-  const singleLength = fixedLength ?? latencyRow[0]!.length;
-  const single = await runPoint(dynamic, textFeeds(dynamic, latencyRow, singleLength), 1, o.budget, singleLength);
+  const texts = await textPoints(dynamic, o.seed);
+  const dynamic77 = await runPoint(dynamic, texts.long77.feeds, 32, o.budget, 77);
+  const short = await runPoint(dynamic, texts.short.feeds, 32, o.budget, texts.short.seqLength);
+  const single = await runPoint(dynamic, texts.single.feeds, 1, o.budget, texts.single.seqLength);
   await dynamic.release();
 
   return {
     threads: { intraOp: o.intraOpThreads, interOp: 1 },
     images,
     pixelType: pixels,
-    texts: { fixed77, dynamic77, short, single, hfFixedLength: fixedLength ?? null },
+    texts: { fixed77, dynamic77, short, single, hfFixedLength: texts.fixedLength },
     peakRssMb: peakRssMb(),
   };
 }

@@ -8,9 +8,9 @@
  * machine drifted over the run.
  */
 import * as ort from 'onnxruntime-node';
-import { benchTokenizer, LATENCY_CAPTION, longTexts, randomPixels, shortCaptions } from './inputs.js';
+import { randomPixels } from './inputs.js';
 import type { InputKind } from './load.js';
-import { clipflowSessionOptions, fixedTextLength, pixelFeeds, runPoint, textFeeds, type RawOptions, type RawPoint } from './raw-ort.bench.js';
+import { clipflowSessionOptions, pixelFeeds, runPoint, textPoints, type RawOptions, type RawPoint } from './raw-ort.bench.js';
 import type { Budget } from './stats.js';
 
 /** The raw shapes served points are compared with. */
@@ -96,19 +96,13 @@ export class PairedRaw {
     const vision = await ort.InferenceSession.create(o.models.visionGraph, options);
     const text = await ort.InferenceSession.create(o.models.textGraph, options);
     const size = o.models.imageSize;
-    const tok = await benchTokenizer();
-    const rowsOf = (texts: string[]) => texts.map((t) => [tok.sot, ...tok.encode(t).slice(0, 75), tok.eot]);
-    const captions = await shortCaptions(o.seed);
-    const latencyRow = rowsOf([LATENCY_CAPTION]);
-    const fixedLength = fixedTextLength(text);
-    const single = fixedLength ?? latencyRow[0]!.length;
-    const short = fixedLength ?? captions.paddedLength;
+    const { long77, short, single } = await textPoints(text, o.seed);
     const paired = new PairedRaw(vision, text, {
       'images-b32': { session: vision, feeds: pixelFeeds(vision, randomPixels(32, size, o.seed + 32), [32, 3, size, size]), batch: 32 },
-      'texts-short': { session: text, feeds: textFeeds(text, rowsOf(captions.texts), short), batch: 32, seqLength: short },
-      'texts-77': { session: text, feeds: textFeeds(text, rowsOf(longTexts(32, o.seed)), 77), batch: 32, seqLength: 77 },
+      'texts-short': { session: text, batch: 32, ...short },
+      'texts-77': { session: text, batch: 32, ...long77 },
       // The floor of single-text latency, measured around the served latency points.
-      'text-b1': { session: text, feeds: textFeeds(text, latencyRow, single), batch: 1, seqLength: single },
+      'text-b1': { session: text, batch: 1, ...single },
     });
     for (const kind of Object.keys(paired.feeds) as PairedKind[]) await paired.measure(kind, { warmupCalls: 0, minCalls: 1, budgetMs: 0 });
     return paired;
