@@ -1,4 +1,4 @@
-import type { ExecutionProvider, InferenceRuntime, InferenceSession, TensorSpec } from '../../runtimes/index.js';
+import type { ExecutionProvider, InferenceRuntime, InferenceSession, SessionOptions, TensorSpec } from '../../runtimes/index.js';
 import type { ModelSpec } from './models/model-dir.js';
 import { ClipTokenizer } from './tokenizer/clip-tokenizer.js';
 import { planTextRuns } from './text-batches.js';
@@ -45,6 +45,23 @@ function input(session: InferenceSession, name: string): TensorSpec | undefined 
 }
 
 /**
+ * Loads both graphs and settles only when both have: when one fails, the other
+ * is released and the first failure thrown. Rejecting at the first failure would
+ * leak a graph that did load, and a caller that then exits would tear down the
+ * other graph's worker mid-load (with WebGPU's Dawn, a native abort).
+ */
+async function loadBoth(runtime: InferenceRuntime, paths: [string, string], options: SessionOptions): Promise<[InferenceSession, InferenceSession]> {
+  const loaded = await Promise.allSettled(paths.map((p) => runtime.load(p, options)));
+  const failed = loaded.find((r) => r.status === 'rejected');
+  if (failed) {
+    await Promise.allSettled(loaded.map((r) => (r.status === 'fulfilled' ? r.value.release() : undefined)));
+    throw failed.reason;
+  }
+  const [text, vision] = loaded.map((r) => (r as PromiseFulfilledResult<InferenceSession>).value);
+  return [text!, vision!];
+}
+
+/**
  * A CLIP model on an inference runtime: the text and vision graphs plus the
  * tokenizer, fed exactly as each graph declares (names, int32 vs int64, fixed or
  * dynamic sequence axis, float16) — the dtype conversion itself is the runtime's.
@@ -66,7 +83,7 @@ export class ClipModel {
 
   static async load(spec: ModelSpec, runtime: InferenceRuntime, options: ClipModelOptions): Promise<ClipModel> {
     const sessionOptions = { provider: options.provider, replicas: options.replicas, intraOpThreads: options.intraOpThreads, interOpThreads: options.interOpThreads };
-    const [text, vision] = await Promise.all([runtime.load(spec.textualPath, sessionOptions), runtime.load(spec.visualPath, sessionOptions)]);
+    const [text, vision] = await loadBoth(runtime, [spec.textualPath, spec.visualPath], sessionOptions);
     try {
       const tokenizer = spec.tokenizer.path ? await ClipTokenizer.fromModelDir(spec.dir) : await ClipTokenizer.fromBpeGz();
       const ids = input(text, 'input_ids') ?? text.inputs[0];
