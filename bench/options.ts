@@ -9,6 +9,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { physicalCores } from '../core/config/cpu.js';
 import { packagePath } from '../core/config/paths.js';
 import type { Protocol } from '../core/flow/config.js';
+import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../runtimes/runtime.js';
 import { PRESETS } from '../tools/clip-model/presets.js';
 import type { ClientMode } from './served.bench.js';
 
@@ -38,6 +39,8 @@ export interface BenchOptions {
   rawSeconds: number;
   /** ORT intra-op threads; undefined = clipflow's default (physical cores) everywhere. */
   threads?: number;
+  /** The execution provider of the raw ceiling and the served flow (transformers.js is measured on cpu only). */
+  runtime: ExecutionProvider;
 }
 
 /** Options as commander hands them over (strings and booleans, before defaults by mode). */
@@ -60,6 +63,7 @@ export interface BenchCliOptions {
   rawDuration?: number;
   rounds?: number;
   threads?: number;
+  runtime?: ExecutionProvider;
 }
 
 const PROTOCOLS: Record<string, Protocol> = { grpc: 'grpc', http: 'http', websocket: 'websocket', ws: 'websocket' };
@@ -94,7 +98,8 @@ export function addBenchOptions(cmd: Command): Command {
     .option('--duration <s>', 'seconds per round of a served point (default 4; 0.1 with --quick)', positive('number'))
     .option('--rounds <n>', 'rounds per paired point, each between two raw measurements (default 3; 1 with --quick)', positive('int'))
     .option('--raw-duration <s>', 'seconds per raw ORT / transformers.js point (default 4; 0.1 with --quick)', positive('number'))
-    .option('--threads <n>', "ORT intra-op threads for raw, served and transformers.js (default: clipflow's own, physical cores)", positive('int'));
+    .option('--threads <n>', "ORT intra-op threads for raw, served and transformers.js (default: clipflow's own, physical cores)", positive('int'))
+    .addOption(new Option('--runtime <provider>', 'execution provider of the raw ceiling and the served flow; a GPU one skips transformers.js, which is compared on cpu').choices([...EXECUTION_PROVIDERS]).default('cpu'));
 }
 
 /** `$CLIPFLOW_BENCH_DIR`, else `~/.cache/clipflow/bench-models`. */
@@ -117,7 +122,8 @@ export function resolveBenchOptions(cli: BenchCliOptions): BenchOptions {
     ...(cli.modelDir ? { modelDir: cli.modelDir } : {}),
     seed: cli.seed ?? 0,
     protocols: [...new Set(protocols)],
-    skipTransformers: cli.skipTransformers ?? false,
+    // transformers.js is compared on the CPU; beside a GPU ceiling its numbers would mean nothing.
+    skipTransformers: (cli.skipTransformers ?? false) || (cli.runtime ?? 'cpu') !== 'cpu',
     out: cli.out ?? packagePath('bench', 'results', 'latest.json'),
     cacheDir: cli.cacheDir ?? defaultBenchCacheDir(),
     clientMode: cli.client ?? 'process',
@@ -130,6 +136,7 @@ export function resolveBenchOptions(cli: BenchCliOptions): BenchOptions {
     rounds: cli.rounds ?? (quick ? 1 : 3),
     rawSeconds: cli.rawDuration ?? (quick ? 0.1 : 4),
     threads: cli.threads,
+    runtime: cli.runtime ?? 'cpu',
   };
 }
 

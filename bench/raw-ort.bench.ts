@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { toFloat16Bits } from '../core/util/float16.js';
 import { ortSessionOptions } from '../runtimes/onnx/onnx.open.js';
+import type { ExecutionProvider } from '../runtimes/runtime.js';
 import { benchTokenizer, LATENCY_CAPTION, longTexts, randomPixels, shortCaptions } from './inputs.js';
 import type { BenchModels } from './models.js';
 import { peakRssMb, timeLoop, type Budget, type Latency, type Throughput } from './stats.js';
@@ -42,11 +43,12 @@ export interface RawOptions {
   budget: Budget;
   intraOpThreads: number;
   seed: number;
+  provider: ExecutionProvider;
 }
 
-/** The options clipflow's onnx runtime gives a CPU session with this many intra-op threads. */
-export function clipflowSessionOptions(intraOpThreads: number): ort.InferenceSession.SessionOptions {
-  return ortSessionOptions({ provider: 'cpu', intraOpThreads });
+/** The options clipflow's onnx runtime gives a session on this provider with this many intra-op threads. */
+export function clipflowSessionOptions(intraOpThreads: number, provider: ExecutionProvider = 'cpu'): ort.InferenceSession.SessionOptions {
+  return ortSessionOptions({ provider, intraOpThreads });
 }
 
 /**
@@ -144,7 +146,7 @@ export async function runPoint(session: ort.InferenceSession, feeds: Record<stri
  * its threads and memory don't mix with the served section's.
  */
 export async function runRawOrt(o: RawOptions): Promise<RawResults> {
-  const options = clipflowSessionOptions(o.intraOpThreads);
+  const options = clipflowSessionOptions(o.intraOpThreads, o.provider);
   const vision = await ort.InferenceSession.create(o.models.visionGraph, options);
   const size = o.models.imageSize;
   const images = {} as RawResults['images'];

@@ -92,7 +92,7 @@ export class PairedRaw {
 
   /** Loads the hf graphs (the ones served) and runs each shape once, untimed. */
   static async open(o: RawOptions): Promise<PairedRaw> {
-    const options = clipflowSessionOptions(o.intraOpThreads);
+    const options = clipflowSessionOptions(o.intraOpThreads, o.provider);
     const vision = await ort.InferenceSession.create(o.models.visionGraph, options);
     const text = await ort.InferenceSession.create(o.models.textGraph, options);
     const size = o.models.imageSize;

@@ -63,7 +63,7 @@ export function formatTable(r: BenchReport): string {
   const out: string[] = [];
   const m = r.machine;
   out.push(`clipflow bench: ${r.model.preset === 'external' ? r.model.root : `${r.model.preset} (random weights)`}, ${m.cpuModel}, ${m.logicalCores} logical / ${m.physicalCores} physical cores, ` +
-    `node ${m.node}, onnxruntime-node ${m.onnxruntimeNode}, ORT intra-op threads ${r.options.effectiveThreads}, ` +
+    `node ${m.node}, onnxruntime-node ${m.onnxruntimeNode}, ${r.options.runtime ?? 'cpu'} provider, ORT intra-op threads ${r.options.effectiveThreads}, ` +
     `load avg ${fmt(m.loadAverageAtStart, 2)} -> ${fmt(m.loadAverageAtEnd, 2)}, commit ${m.commit}`);
 
   const raw = r.raw;

@@ -9,6 +9,7 @@ import type { Protocol } from '../core/flow/config.js';
 import { parseFlow } from '../core/flow/load.js';
 import { serveFlow } from '../core/serve/gateway.js';
 import { physicalCores } from '../core/config/cpu.js';
+import type { ExecutionProvider } from '../runtimes/runtime.js';
 import { SectionProcess } from './ipc.js';
 import { mergeScenarios, runLatency, runScenario, type InputKind, type InputPools, type ScenarioResult, type ScenarioSpec } from './load.js';
 import { pairedKindOf, pairedRounds, type PairedKind, type PairedSeries } from './raw-paired.js';
@@ -22,6 +23,7 @@ export interface ServerOptions {
   protocols: Protocol[];
   /** Passed to the encoder only when the bench was given --threads; else clipflow's own default. */
   intraOpThreads?: number;
+  runtime: ExecutionProvider;
 }
 
 /** What the server process reports once it listens. */
@@ -53,7 +55,7 @@ executors:
       with:
         model_path: ${JSON.stringify(o.modelDir)}
         minibatch_size: 32
-        runtime: cpu${threads}
+        runtime: ${o.runtime}${threads}
 `;
 }
 

@@ -5,6 +5,7 @@
  * headline ratios, the table and the JSON.
  */
 import { loadavg } from 'node:os';
+import { inferenceRuntime } from '../runtimes/index.js';
 import { headlines } from './headline.js';
 import { inChild, SectionProcess } from './ipc.js';
 import type { InputPools } from './load.js';
@@ -42,6 +43,13 @@ export async function runBench(o: BenchOptions, log: (line: string) => void = ()
     mark = now;
   };
 
+  if (o.runtime !== 'cpu') {
+    // The product's own probe: an uninstalled provider is refused with how to get it, before any model work.
+    const status = (await (await inferenceRuntime()).probe())[o.runtime];
+    if (!status.available) throw new Error(`--runtime ${o.runtime} is not available here: ${status.reason}`);
+    log(`runtime: ${o.runtime} for the raw ceiling and the served flow; transformers.js skipped (compared on cpu only)`);
+  }
+
   let models: BenchModels;
   if (o.modelDir) {
     models = await externalBenchModels(o.modelDir, o.seed, o.cacheDir);
@@ -56,7 +64,7 @@ export async function runBench(o: BenchOptions, log: (line: string) => void = ()
   // Warm-up of 1 call and at least 2 timed calls: one ViT-B/32 batch of 32 can take seconds on a small machine.
   const budget: Budget = { warmupCalls: 1, minCalls: 2, budgetMs: o.rawSeconds * 1000 };
   log('raw ORT ceiling...');
-  const rawOptions: RawOptions = { models, budget, intraOpThreads: threads, seed: o.seed };
+  const rawOptions: RawOptions = { models, budget, intraOpThreads: threads, seed: o.seed, provider: o.runtime };
   const raw = await inChild<RawResults>('raw-ort', 'raw', rawOptions);
   lap('raw');
   log(`raw: images b32 ${raw.images.b32.perSecond.toFixed(1)}/s, short texts b32 ${raw.texts.short.perSecond.toFixed(1)}/s`);
@@ -73,7 +81,7 @@ export async function runBench(o: BenchOptions, log: (line: string) => void = ()
     const pairedBudget: Budget = { warmupCalls: 0, minCalls: 2, budgetMs: (o.rawSeconds * 1000) / 2 };
     const paired = (kind: PairedKind, b = pairedBudget) => pairedProc.call<RawPoint>('paired', { kind, budget: b });
     served = await runServedSection({
-      server: { modelDir: models.hf, protocols: o.protocols, ...(o.threads ? { intraOpThreads: o.threads } : {}) },
+      server: { modelDir: models.hf, protocols: o.protocols, runtime: o.runtime, ...(o.threads ? { intraOpThreads: o.threads } : {}) },
       clientMode: o.clientMode,
       compareClients: o.compareClients,
       fullMatrix: o.fullMatrix,

@@ -155,6 +155,39 @@ for (const provider of EXECUTION_PROVIDERS) {
       await assert.rejects(session.run({ pixel_values: pixels }));
     });
 
+    it("gives the CPU provider's outputs for the same feeds (both towers, cosine >= 0.999 per row)", async () => {
+      const dir = tinyModelDir('hf');
+      const pixels = { data: Float32Array.from({ length: 4 * 3 * 32 * 32 }, (_, i) => Math.sin(i * 0.37)), dims: [4, 3, 32, 32] };
+      for (const [file, run] of [
+        ['onnx/text_model.onnx', (s: InferenceSession) => runText(s, 4, 9)],
+        ['onnx/vision_model.onnx', (s: InferenceSession) => s.run({ pixel_values: pixels })],
+      ] as const) {
+        let session: InferenceSession;
+        try {
+          session = await runtime.load(join(dir, file), options);
+        } catch (e) {
+          assert.ok(e instanceof ProviderUnavailableError, String(e)); // the first test checks the refusal
+          return;
+        }
+        const reference = await runtime.load(join(dir, file), { provider: 'cpu', intraOpThreads: 1 });
+        try {
+          const embeds = (out: Awaited<ReturnType<InferenceSession['run']>>) => Object.entries(out).find(([name]) => name.endsWith('_embeds'))![1];
+          const [got, want] = [embeds(await run(session)), embeds(await run(reference))];
+          assert.deepEqual(got.dims, want.dims);
+          const width = want.dims[1]!;
+          for (let r = 0; r < want.dims[0]!; r++) {
+            const a = got.data.subarray(r * width, (r + 1) * width) as Float32Array;
+            const b = want.data.subarray(r * width, (r + 1) * width) as Float32Array;
+            let dot = 0, na = 0, nb = 0;
+            for (let i = 0; i < width; i++) (dot += a[i]! * b[i]!), (na += a[i]! ** 2), (nb += b[i]! ** 2);
+            assert.ok(dot / Math.sqrt(na * nb) >= 0.999, `${file} row ${r}: cosine ${dot / Math.sqrt(na * nb)} to the CPU's output`);
+          }
+        } finally {
+          await Promise.all([session.release(), reference.release()]);
+        }
+      }
+    });
+
     it('a missing model file is a clear load error', async () => {
       await assert.rejects(runtime.load('/nonexistent/model.onnx', options), (e: Error) => {
         assert.ok(e instanceof ModelLoadError || e instanceof ProviderUnavailableError);

@@ -35,20 +35,35 @@ export async function clipflow(args: string[], env = quietEnv(), timeoutMs = 30_
   }
 }
 
-/** Starts `clipflow serve ...args` and waits for `count` listening lines. */
-export async function serve(args: string[], count: number, env = quietEnv()): Promise<{ child: ChildProcess; urls: string[]; out: () => string; done: Promise<Outcome> }> {
+export interface Serving {
+  child: ChildProcess;
+  urls: string[];
+  out: () => string;
+  done: Promise<Outcome>;
+}
+
+/** Starts `clipflow serve ...args`: the server once it prints `count` listening lines, or how it exited before that. */
+export async function serveOrExit(args: string[], count: number, env = quietEnv()): Promise<Serving | { exited: Outcome }> {
   const child = spawn(process.execPath, [MAIN, 'serve', ...args], { env });
   const io = collect(child);
   const deadline = Date.now() + 30_000;
   for (;;) {
     const urls = [...io.out().matchAll(/^listening (\S+)$/gm)].map((m) => m[1]!);
     if (urls.length >= count) return { child, urls, out: io.out, done: io.done };
-    if (child.exitCode !== null || Date.now() > deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) return { exited: await io.done };
+    if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`serve did not start: stdout=${io.out()} stderr=${io.err()}`);
+      throw new Error(`serve neither started nor exited in 30 s: stdout=${io.out()} stderr=${io.err()}`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Starts `clipflow serve ...args` and waits for `count` listening lines. */
+export async function serve(args: string[], count: number, env = quietEnv()): Promise<Serving> {
+  const started = await serveOrExit(args, count, env);
+  if ('exited' in started) throw new Error(`serve did not start: stdout=${started.exited.stdout} stderr=${started.exited.stderr}`);
+  return started;
 }
 
 /**

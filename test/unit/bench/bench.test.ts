@@ -13,6 +13,7 @@ import { getPreset } from '../../../tools/clip-model/presets.js';
 import { resolveBenchOptions } from '../../../bench/options.js';
 import type { BenchReport } from '../../../bench/report.js';
 import { runBench } from '../../../bench/suite.js';
+import { EXECUTION_PROVIDERS, inferenceRuntime } from '../../../runtimes/index.js';
 
 /** Paths of numbers that are NaN or infinite, anywhere in the document. */
 function nonFinite(value: unknown, path = '$'): string[] {
@@ -171,3 +172,26 @@ test('--model-dir reads a folder as model_path does: graphs beside the JSON file
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('--runtime: cpu by default; a GPU provider skips transformers.js, and one not installed is refused before any model work', async (t) => {
+  assert.equal(resolveBenchOptions({}).runtime, 'cpu');
+  assert.equal(resolveBenchOptions({}).skipTransformers, false);
+  assert.equal(resolveBenchOptions({ runtime: 'webgpu' }).skipTransformers, true);
+  const probe = await (await inferenceRuntime()).probe();
+  const missing = EXECUTION_PROVIDERS.find((p) => !probe[p].available);
+  if (!missing) return t.diagnostic('every provider is installed here');
+  const dir = mkdtempSync(join(tmpdir(), 'clipflow-bench-rt-'));
+  try {
+    await assert.rejects(runBench(resolveBenchOptions({ quick: true, runtime: missing, cacheDir: dir, out: join(dir, 'out.json') })), (e: Error) => {
+      assert.match(e.message, new RegExp(`^--runtime ${missing} is not available here: ${escapeRegExp(probe[missing].reason!)}`));
+      return true;
+    });
+    assert.deepEqual(readdirSync(dir), [], 'no model generated, no report written');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
