@@ -1,7 +1,7 @@
 import type { ExecutionProvider, InferenceRuntime, InferenceSession, SessionOptions, TensorSpec } from '../../runtimes/index.js';
 import type { ModelSpec } from './models/model-dir.js';
 import { ClipTokenizer } from './tokenizer/clip-tokenizer.js';
-import { planTextRuns } from './text-batches.js';
+import { planTextRuns, runOverheadTokens } from './text-batches.js';
 
 export interface ClipModelOptions {
   provider: ExecutionProvider;
@@ -136,7 +136,7 @@ export class ClipModel {
     let ends: number[];
     if (this.fixedTextLength === undefined) {
       order.sort((a, b) => batch.lengths[a]! - batch.lengths[b]!);
-      ends = planTextRuns(order.map((r) => batch.lengths[r]!), minibatchSize);
+      ends = planTextRuns(order.map((r) => batch.lengths[r]!), minibatchSize, runOverheadTokens(this.provider));
     } else {
       ends = [];
       for (let end = minibatchSize; end < order.length; end += minibatchSize) ends.push(end);

@@ -13,9 +13,25 @@
  * within 1 % of the fastest plan for each: 1.19-1.28x one run padded to 12,
  * where 24 gave 1.18-1.27x and 0 (cut at every length) only 1.14-1.16x.
  */
+import type { ExecutionProvider } from '../../runtimes/index.js';
 
-/** The price of one extra run, in padded tokens. */
+/** The price of one extra run on the CPU, in padded tokens. */
 export const RUN_OVERHEAD_TOKENS = 12;
+
+/**
+ * On a GPU a run's fixed price dwarfs its padding. The ViT-B/32 text tower on
+ * WebGPU (H200) took 7.7 ms for one 11-token text, 8.1 ms for 32 texts of 12
+ * tokens and 17.8 ms for 32 of 77: ~7.5 ms a run against ~0.005 ms a padded
+ * token, ~1500 tokens. Cutting the bench's captions into CPU-priced runs served
+ * them at 0.31x of one padded run there. CUDA and TensorRT were not measured; a
+ * launch-bound run is assumed to cost the same order there.
+ */
+export const GPU_RUN_OVERHEAD_TOKENS = 1500;
+
+/** The run price for sessions on this provider. */
+export function runOverheadTokens(provider: ExecutionProvider): number {
+  return provider === 'cpu' ? RUN_OVERHEAD_TOKENS : GPU_RUN_OVERHEAD_TOKENS;
+}
 
 /**
  * Cut points for `lengths` (ascending): returns the end index (exclusive) of each

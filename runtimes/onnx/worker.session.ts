@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { ModelLoadError, ProviderUnavailableError } from '../errors.js';
 import type { ExecutionProvider, HostTensor, InferenceSession, RunOptions, SessionOptions, TensorSpec } from '../runtime.js';
+import { onDevice } from './device-queue.js';
 
 /** What the worker is started with. */
 export interface WorkerInit {
@@ -63,8 +64,15 @@ export class WorkerSession implements InferenceSession {
     worker.unref();
   }
 
-  /** Starts a worker and loads `modelPath` there; rejects with the same typed errors as an inline load. */
+  /**
+   * Starts a worker and loads `modelPath` there; rejects with the same typed errors as an inline load.
+   * Loads, runs and releases on a provider with one shared device take turns across sessions (onDevice).
+   */
   static open(modelPath: string, options: SessionOptions): Promise<WorkerSession> {
+    return onDevice(options.provider, () => WorkerSession.start(modelPath, options));
+  }
+
+  private static start(modelPath: string, options: SessionOptions): Promise<WorkerSession> {
     const worker = new Worker(WORKER_URL, { workerData: { modelPath, options } satisfies WorkerInit });
     return new Promise((resolve, reject) => {
       // Only our own listeners come off: Worker keeps internal ones on itself.
@@ -107,6 +115,11 @@ export class WorkerSession implements InferenceSession {
     if (this.stopped) return Promise.reject(this.stopped);
     if (this.released) return Promise.reject(new Error('inference session already released'));
     const id = this.nextId++;
+    return onDevice(this.provider, () => this.post(id, feeds, outputNames, options));
+  }
+
+  private post(id: number, feeds: Record<string, HostTensor>, outputNames: string[] | undefined, options: RunOptions): Promise<Outputs> {
+    if (this.stopped) return Promise.reject(this.stopped);
     return new Promise<Outputs>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       if (this.pending.size === 1) this.worker.ref();
@@ -116,12 +129,13 @@ export class WorkerSession implements InferenceSession {
   }
 
   release(): Promise<void> {
-    this.released ??= new Promise<void>((resolve) => {
+    // Runs accepted before this are ahead of it on a shared device's queue, so they are sent first.
+    this.released ??= onDevice(this.provider, () => new Promise<void>((resolve) => {
       if (this.stopped) return resolve();
       this.worker.ref();
       this.worker.once('exit', () => resolve());
       this.worker.postMessage({ type: 'release' } satisfies ToSession);
-    });
+    }));
     return this.released;
   }
 

@@ -188,6 +188,32 @@ for (const provider of EXECUTION_PROVIDERS) {
       }
     });
 
+    it('two sessions loaded and run at the same time give what each gives alone', async () => {
+      const dir = tinyModelDir('hf');
+      let sessions: InferenceSession[];
+      try {
+        // Loaded together, as ClipModel loads its two towers.
+        sessions = await Promise.all([runtime.load(join(dir, 'onnx/text_model.onnx'), options), runtime.load(join(dir, 'onnx/vision_model.onnx'), options)]);
+      } catch (e) {
+        assert.ok(e instanceof ProviderUnavailableError, String(e)); // the first test checks the refusal
+        return;
+      }
+      const [text, vision] = sessions as [InferenceSession, InferenceSession];
+      const pixels = { data: Float32Array.from({ length: 8 * 3 * 32 * 32 }, (_, i) => Math.cos(i * 0.11)), dims: [8, 3, 32, 32] };
+      try {
+        const alone = [Object.values(await runText(text, 8, 12))[0]!, Object.values(await vision.run({ pixel_values: pixels }))[0]!];
+        const together = await Promise.all(Array.from({ length: 6 }, (_, i) => (i % 2 ? vision.run({ pixel_values: pixels }) : runText(text, 8, 12))));
+        together.forEach((out, i) => {
+          const [got, want] = [Object.values(out)[0]!.data, alone[i % 2]!.data];
+          assert.equal(got.length, want.length);
+          // Equal on the CPU; a GPU may reorder float sums between runs, never by more than this.
+          for (let k = 0; k < want.length; k++) assert.ok(Math.abs(got[k]! - want[k]!) <= 1e-4, `run ${i}, value ${k}: ${got[k]} vs ${want[k]}`);
+        });
+      } finally {
+        await Promise.all(sessions.map((s) => s.release()));
+      }
+    });
+
     it('a missing model file is a clear load error', async () => {
       await assert.rejects(runtime.load('/nonexistent/model.onnx', options), (e: Error) => {
         assert.ok(e instanceof ModelLoadError || e instanceof ProviderUnavailableError);

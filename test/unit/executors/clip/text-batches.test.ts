@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { planTextRuns, RUN_OVERHEAD_TOKENS } from '../../../../executors/clip/text-batches.js';
+import { planTextRuns, RUN_OVERHEAD_TOKENS, runOverheadTokens } from '../../../../executors/clip/text-batches.js';
 
 /** Padded tokens plus run prices of a plan, the quantity the planner minimises. */
 function cost(lengths: number[], ends: number[], overhead = RUN_OVERHEAD_TOKENS): number {
@@ -66,6 +66,14 @@ describe('planTextRuns', () => {
       const best = Math.min(...[...allPlans(n, max)].map((p) => cost(lengths, p)));
       assert.equal(cost(lengths, planTextRuns(lengths, max)), best, `lengths ${lengths} max ${max}`);
     }
+  });
+
+  it('on a GPU provider keeps a minibatch of captions in one run, and cuts only for a long outlier among many short texts', () => {
+    const captions = Array.from({ length: 32 }, (_, i) => 5 + Math.floor(i / 4));
+    for (const provider of ['webgpu', 'cuda', 'tensorrt'] as const) assert.deepEqual(planTextRuns(captions, 32, runOverheadTokens(provider)), [32], provider);
+    assert.ok(planTextRuns(captions, 32, runOverheadTokens('cpu')).length >= 2, 'the CPU still cuts them');
+    // 31 five-token texts and one of 77: padding all to 77 wastes 2232 tokens, more than a GPU run costs.
+    assert.deepEqual(planTextRuns([...new Array(31).fill(5), 77], 32, runOverheadTokens('webgpu')), [31, 32]);
   });
 
   it('returns nothing for no texts', () => {
