@@ -8,7 +8,9 @@ import { describe, it } from 'node:test';
 import { EXECUTION_PROVIDERS, inferenceRuntime, ModelLoadError, ProviderUnavailableError, type InferenceSession } from '../../runtimes/index.js';
 import { generateClipModel } from '../../tools/clip-model/generate.js';
 import { getPreset } from '../../tools/clip-model/presets.js';
+import { expectedRuntimes } from '../helpers/runtimes.js';
 import { tinyModelDir } from '../helpers/tiny-model.js';
+import { cosine } from '../../executors/clip/rank.js';
 
 const runtime = await inferenceRuntime();
 const probe = await runtime.probe();
@@ -26,8 +28,7 @@ async function runText(session: InferenceSession, n: number, length: number) {
   return session.run(feeds);
 }
 
-// CLIPFLOW_EXPECT_RUNTIMES=webgpu,cuda (a GPU check) makes a refusal of those a failure.
-const expected = new Set((process.env.CLIPFLOW_EXPECT_RUNTIMES ?? '').split(',').filter(Boolean));
+const expected = expectedRuntimes();
 
 for (const provider of EXECUTION_PROVIDERS) {
   const status = probe[provider];
@@ -77,9 +78,7 @@ for (const provider of EXECUTION_PROVIDERS) {
         const a = Object.values(await fp16.run({ pixel_values: { data: pixels, dims: [2, 3, 32, 32] } }))[0]!;
         const b = Object.values(await fp32.run({ pixel_values: { data: pixels, dims: [2, 3, 32, 32] } }))[0]!;
         assert.ok(a.data instanceof Float32Array, 'float16 outputs come back as float32');
-        let dot = 0, na = 0, nb = 0;
-        for (let i = 0; i < a.data.length; i++) (dot += a.data[i]! * b.data[i]!), (na += a.data[i]! ** 2), (nb += b.data[i]! ** 2);
-        assert.ok(dot / Math.sqrt(na * nb) > 0.999, 'fp16 and fp32 graphs of the same seed agree');
+        assert.ok(cosine(a.data as Float32Array, b.data as Float32Array) > 0.999, 'fp16 and fp32 graphs of the same seed agree');
       } finally {
         await Promise.all([fp16.release(), fp32.release()]);
       }
@@ -180,11 +179,8 @@ for (const provider of EXECUTION_PROVIDERS) {
           assert.deepEqual(got.dims, want.dims);
           const width = want.dims[1]!;
           for (let r = 0; r < want.dims[0]!; r++) {
-            const a = got.data.subarray(r * width, (r + 1) * width) as Float32Array;
-            const b = want.data.subarray(r * width, (r + 1) * width) as Float32Array;
-            let dot = 0, na = 0, nb = 0;
-            for (let i = 0; i < width; i++) (dot += a[i]! * b[i]!), (na += a[i]! ** 2), (nb += b[i]! ** 2);
-            assert.ok(dot / Math.sqrt(na * nb) >= 0.999, `${file} row ${r}: cosine ${dot / Math.sqrt(na * nb)} to the CPU's output`);
+            const similarity = cosine(got.data.subarray(r * width, (r + 1) * width) as Float32Array, want.data.subarray(r * width, (r + 1) * width) as Float32Array);
+            assert.ok(similarity >= 0.999, `${file} row ${r}: cosine ${similarity} to the CPU's output`);
           }
         } finally {
           await Promise.all([session.release(), reference.release()]);

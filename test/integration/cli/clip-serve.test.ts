@@ -11,6 +11,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertOneErrorLine, clipflow, quietEnv, serve, serveOrExit } from '../../helpers/cli.js';
+import { expectedRuntimes } from '../../helpers/runtimes.js';
 import { tinyModelDir } from '../../helpers/tiny-model.js';
 
 const DEFAULT_FLOW = packagePath('flows', 'default.yml');
@@ -32,8 +33,7 @@ describe('clipflow serve with ClipEncoder', () => {
 
   // CI has no GPU, so there each of these is the one-line refusal. On a GPU machine the
   // provider may serve: then it must really run there and agree with the CPU.
-  // CLIPFLOW_EXPECT_RUNTIMES=webgpu,cuda (a GPU check) turns a refusal of those into a failure.
-  const expected = new Set((process.env.CLIPFLOW_EXPECT_RUNTIMES ?? '').split(',').filter(Boolean));
+  const expected = expectedRuntimes();
   for (const runtime of ['cuda', 'tensorrt', 'webgpu']) {
     it(`--runtime ${runtime} serves on ${runtime} where this machine has it, else fails with one line, never a CPU fallback`, async () => {
       const args = (rt: string) => [DEFAULT_FLOW, '--port', '0', '--protocol', 'http', '--host', '127.0.0.1', '--model-path', tinyModelDir('clip-server'), '--runtime', rt];
