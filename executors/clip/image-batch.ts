@@ -1,9 +1,10 @@
 import type { Document } from '../../core/document/document.js';
-import type { NdArray } from '../../core/document/ndarray.js';
 import { BadRequestError, ClipflowError, errorMessage } from '../../core/errors.js';
 import { inSpan } from '../../core/telemetry/tracing.js';
 import { fetchImage, type FetchPolicy } from './image-fetch.js';
-import { cropImage, decodeImage, normaliseCropInto, preprocessInto, type CroppedPixels } from './preprocess/index.js';
+import { NdArray } from '../../core/document/ndarray.js';
+import type { CropPool } from './preprocess/crop-pool.js';
+import { cropImage, decodeImage, normaliseCropInto, type CroppedPixels } from './preprocess/index.js';
 
 export interface ImageBatchOptions {
   size: number;
@@ -14,6 +15,8 @@ export interface ImageBatchOptions {
   maxPixels: number;
   /** Images decoded/preprocessed at once (clip-server's `num_worker_preprocess`). */
   concurrency: number;
+  /** Threads that decode and crop; without it both happen here (sharp still decodes off-thread). */
+  pool?: CropPool;
   signal?: AbortSignal;
 }
 
@@ -74,10 +77,17 @@ export async function stageImages(docs: Iterable<Document>, indexOf: (d: Documen
         doc[STAGED] = { bytes: source as Uint8Array };
         return;
       }
-      const image = await inSpan('clip.decode', { 'clipflow.document_id': doc.id }, () => decodeImage(source, { maxPixels: options.maxPixels }));
-      doc[STAGED] = { crop: cropImage(image, options.size) };
+      doc[STAGED] = { crop: await cropOf(doc, source, options) };
     }),
   );
+}
+
+/** Decodes a doc's image and cuts its crop, on the pool's threads when there is one (tensors here). */
+function cropOf(doc: Document, source: Uint8Array | string | NdArray, options: ImageBatchOptions): Promise<CroppedPixels> {
+  return inSpan('clip.decode', { 'clipflow.document_id': doc.id }, async () => {
+    if (options.pool && !(source instanceof NdArray)) return options.pool.crop(source, options.size, options.maxPixels);
+    return cropImage(await decodeImage(source, { maxPixels: options.maxPixels }), options.size);
+  });
 }
 
 /** A doc's image as bytes, a data: URI string or a tensor; remote URIs fetched under the policy. */
@@ -110,9 +120,8 @@ export async function buildImageBatch(docs: Document[], indexOf: (d: Document) =
       normaliseCropInto(staged.crop, out, i * plane, { mean: options.mean, std: options.std });
     } else {
       await namingDoc(doc, indexOf, async () => {
-        const source = await imageSource(doc, options);
-        const image = await inSpan('clip.decode', { 'clipflow.document_id': doc.id }, () => decodeImage(source, { maxPixels: options.maxPixels }));
-        preprocessInto(image, size, out, i * plane, { mean: options.mean, std: options.std });
+        const crop = await cropOf(doc, await imageSource(doc, options), options);
+        normaliseCropInto(crop, out, i * plane, { mean: options.mean, std: options.std });
       });
     }
     delete doc[STAGED];

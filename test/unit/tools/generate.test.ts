@@ -6,7 +6,8 @@ import { generatorCommand } from '../../../tools/generate-clip-model.js';
 import type { GenerateResult } from '../../../tools/clip-model/generate.js';
 import { getPreset } from '../../../tools/clip-model/presets.js';
 import { clipWeightSpecs, elementCount, WeightSource } from '../../../tools/clip-model/weights.js';
-import { generateTiny, tempDir } from './clip-fixtures.js';
+import * as ort from 'onnxruntime-node';
+import { generateTiny, openSession, tempDir } from './clip-fixtures.js';
 
 const readJson = (path: string): any => JSON.parse(readFileSync(path, 'utf8'));
 
@@ -105,4 +106,17 @@ test('the CLI parses its options and writes the requested layout', (t) => {
   assert.throws(() => bad.parse(['--preset', 'huge', '--out', dir], { from: 'user' }), /huge/);
   const badSeed = generatorCommand(() => undefined).exitOverride().configureOutput({ writeErr: () => undefined });
   assert.throws(() => badSeed.parse(['--out', dir, '--seed', '-1'], { from: 'user' }), /seed/);
+});
+
+test('tiny-224 is the tiny towers at a 224-pixel input: a vision graph that takes ViT-B/32-sized crops', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  generateTiny(dir, { preset: getPreset('tiny-224'), layout: 'hf', bundle: false });
+  const manifest = readJson(join(dir, 'manifest.json'));
+  assert.deepEqual([manifest.imageSize, manifest.embedDim], [224, 16]);
+  const session = await openSession(join(dir, 'onnx/vision_model.onnx'));
+  const pixels = new ort.Tensor('float32', new Float32Array(2 * 3 * 224 * 224).fill(0.3), [2, 3, 224, 224]);
+  const out = await session.run({ pixel_values: pixels });
+  assert.deepEqual(out.image_embeds!.dims, [2, 16]);
+  await session.release();
 });
