@@ -1,8 +1,8 @@
 import type { Document } from '../../core/document/document.js';
+import { NdArray } from '../../core/document/ndarray.js';
 import { BadRequestError, ClipflowError, errorMessage } from '../../core/errors.js';
 import { inSpan } from '../../core/telemetry/tracing.js';
 import { fetchImage, type FetchPolicy } from './image-fetch.js';
-import { NdArray } from '../../core/document/ndarray.js';
 import type { CropPool } from './preprocess/crop-pool.js';
 import { cropImage, decodeImage, normaliseCropInto, type CroppedPixels } from './preprocess/index.js';
 
