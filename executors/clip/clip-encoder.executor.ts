@@ -30,7 +30,7 @@ interface ClipEncoderArgs {
   fetch_timeout_ms?: number;
   fetch_max_bytes?: number;
   uri_allowlist?: string[];
-  /** Decode-and-crop threads; 0 = on the event loop. Default: cores / replicas on a GPU provider, 0 on cpu. */
+  /** Decode-and-crop threads; 0 = on the event loop. Default: up to 4 (cores / replicas) on a GPU provider, 0 on cpu. */
   preprocess_threads?: number;
 }
 
@@ -43,6 +43,8 @@ interface ClipEncoderArgs {
 const BATCH_SIZE = 32;
 /** Requests of up to this many images are decoded and cropped before they join a batch. */
 const STAGE_LIMIT = 64;
+/** The default ceiling of `preprocess_threads` on GPU providers (see preprocessThreads). */
+const MAX_DEFAULT_PREPROCESS_THREADS = 4;
 
 /**
  * Encodes text and images with a CLIP model (clip-server's `CLIPEncoder`), and
@@ -103,11 +105,14 @@ export class ClipEncoder extends Executor {
    * batches. They cost ~0.5-1.5 ms of CPU a document more than working on the event
    * loop (measured on 2 cores), which pays where the event loop is the bottleneck: on
    * a GPU (H200, WebGPU) 640x427 JPEGs went from 149-202/s to 282-329/s with 16
-   * threads. On the CPU provider ORT's threads already fill the cores.
+   * threads. On the CPU provider ORT's threads already fill the cores. At most 4 by
+   * default: a thread spends ~1.5-2 ms on a JPEG (sharp's decode itself runs on the
+   * libuv pool), so 4 outpace what the event loop can still feed, and each costs
+   * ~45 MB of RSS.
    */
   private preprocessThreads(): number {
     if (this.opts.preprocess_threads !== undefined) return this.opts.preprocess_threads;
-    return this.provider === 'cpu' ? 0 : Math.max(1, Math.floor(physicalCores() / Math.max(1, this.context?.replicas ?? 1)));
+    return this.provider === 'cpu' ? 0 : Math.min(MAX_DEFAULT_PREPROCESS_THREADS, Math.max(1, Math.floor(physicalCores() / Math.max(1, this.context?.replicas ?? 1))));
   }
 
   /** Facts for `/status` and the start-up banner: the model, the provider, and any warning. */
