@@ -8,7 +8,7 @@ import { dynamicBatching, requests } from '../../core/executor/decorators.js';
 import { EXECUTION_PROVIDERS, inferenceRuntime, type ExecutionProvider } from '../../runtimes/index.js';
 import { ClipModel } from './clip-model.js';
 import { buildImageBatch, stageImages, type ImageBatchOptions } from './image-batch.js';
-import { CropPool } from './preprocess/crop-pool.js';
+import { PreprocessPool } from './preprocess/preprocess-pool.js';
 import { DEFAULT_FETCH_POLICY, type FetchPolicy } from './image-fetch.js';
 import { rankMatches } from './rank.js';
 import { resolveEncoderModel } from './model-loader.js';
@@ -30,7 +30,7 @@ interface ClipEncoderArgs {
   fetch_timeout_ms?: number;
   fetch_max_bytes?: number;
   uri_allowlist?: string[];
-  /** Decode-and-crop threads; 0 = on the event loop. Default: up to 4 (cores / replicas) on a GPU provider, 0 on cpu. */
+  /** Image preprocessing threads; 0 = on the event loop. Default: up to 4 (cores / replicas) on a GPU provider, 0 on cpu. */
   preprocess_threads?: number;
 }
 
@@ -56,7 +56,7 @@ export class ClipEncoder extends Executor {
   private readonly provider: ExecutionProvider;
   private readonly fetchPolicy: FetchPolicy;
   private model: ClipModel | undefined;
-  private cropPool: CropPool | undefined;
+  private preprocessPool: PreprocessPool | undefined;
   private warning: string | undefined;
 
   constructor(args: Record<string, unknown> = {}, context?: ExecutorContext) {
@@ -90,25 +90,25 @@ export class ClipEncoder extends Executor {
     });
     await this.model.warmUp();
     const threads = this.preprocessThreads();
-    if (threads > 0) this.cropPool = new CropPool(threads);
+    if (threads > 0) this.preprocessPool = new PreprocessPool(threads);
     this.logger?.info({ model: spec.name, layout: spec.layout, provider: this.model.provider, dir: spec.dir }, 'CLIP model ready');
   }
 
   override async close(): Promise<void> {
-    await Promise.all([this.model?.release(), this.cropPool?.close()]);
+    await Promise.all([this.model?.release(), this.preprocessPool?.close()]);
     this.model = undefined;
-    this.cropPool = undefined;
+    this.preprocessPool = undefined;
   }
 
   /**
-   * Threads that decode and crop images, so the event loop only normalises crops into
-   * batches. They cost ~0.5-1.5 ms of CPU a document more than working on the event
-   * loop (measured on 2 cores), which pays where the event loop is the bottleneck: on
-   * a GPU (H200, WebGPU) 640x427 JPEGs went from 149-202/s to 282-329/s with 16
-   * threads. On the CPU provider ORT's threads already fill the cores. At most 4 by
-   * default: a thread spends ~1.5-2 ms on a JPEG (sharp's decode itself runs on the
-   * libuv pool), so 4 outpace what the event loop can still feed, and each costs
-   * ~45 MB of RSS.
+   * Threads that decode, crop and normalise images, so the event loop only copies
+   * pixels into batches. They cost ~0.5-1.5 ms of CPU a document more than working on
+   * the event loop (measured on 2 cores), which pays where the event loop is the
+   * bottleneck: on a GPU (H200, WebGPU) 640x427 JPEGs went from 149-202/s to
+   * 282-329/s with 16 decode-and-crop threads. On the CPU provider ORT's threads
+   * already fill the cores. At most 4 by default: a thread spends ~2-2.5 ms on a JPEG
+   * (sharp's decode itself runs on the libuv pool), so 4 outpace what the event loop
+   * can still feed, and each costs ~45 MB of RSS.
    */
   private preprocessThreads(): number {
     if (this.opts.preprocess_threads !== undefined) return this.opts.preprocess_threads;
@@ -152,7 +152,7 @@ export class ClipEncoder extends Executor {
       fetch: this.fetchPolicy,
       maxPixels: this.opts.max_image_pixels,
       concurrency: this.opts.num_worker_preprocess ?? physicalCores(),
-      ...(this.cropPool ? { pool: this.cropPool } : {}),
+      ...(this.preprocessPool ? { pool: this.preprocessPool } : {}),
       signal,
     };
   }

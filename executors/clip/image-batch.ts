@@ -3,7 +3,7 @@ import { NdArray } from '../../core/document/ndarray.js';
 import { BadRequestError, ClipflowError, errorMessage } from '../../core/errors.js';
 import { inSpan } from '../../core/telemetry/tracing.js';
 import { fetchImage, type FetchPolicy } from './image-fetch.js';
-import type { CropPool } from './preprocess/crop-pool.js';
+import type { PreprocessPool } from './preprocess/preprocess-pool.js';
 import { cropImage, decodeImage, normaliseCropInto, type CroppedPixels } from './preprocess/index.js';
 
 export interface ImageBatchOptions {
@@ -15,8 +15,8 @@ export interface ImageBatchOptions {
   maxPixels: number;
   /** Images decoded/preprocessed at once (clip-server's `num_worker_preprocess`). */
   concurrency: number;
-  /** Threads that decode and crop; without it both happen here (sharp still decodes off-thread). */
-  pool?: CropPool;
+  /** Threads that decode, crop and normalise; without it that happens here (sharp still decodes off-thread). */
+  pool?: PreprocessPool;
   signal?: AbortSignal;
 }
 
@@ -33,12 +33,14 @@ async function forEachLimited<T>(items: T[], limit: number, task: (item: T, inde
 }
 
 /**
- * Work done for a document before it joins a batch: its remote image's bytes, or
- * its finished crop. Kept on the document under a symbol, which the batch queue's
+ * Work done for a document before it joins a batch: its remote image's bytes, its
+ * finished crop, or (from the pool's threads) its normalised pixels, 4 bytes a value
+ * where a crop holds 1. Kept on the document under a symbol, which the batch queue's
  * copies (Object.assign) carry along and no codec serialises.
  */
 const STAGED = Symbol('clipflow.stagedImage');
-type Staged = { bytes: Uint8Array } | { crop: CroppedPixels };
+type Ready = { crop: CroppedPixels } | { pixels: Float32Array; size: number };
+type Staged = { bytes: Uint8Array } | Ready;
 type StagedDoc = Document & { [STAGED]?: Staged };
 
 function isImage(doc: Document): boolean {
@@ -62,7 +64,8 @@ async function namingDoc<T>(doc: Document, indexOf: (d: Document) => number, tas
 /**
  * Per request, before it joins a batch: fetches its http(s) images (so a slow or
  * failing remote server only delays or fails its own request) and, for requests of
- * up to `stageLimit` images, decodes and crops them too, so this work overlaps the
+ * up to `stageLimit` images, decodes and crops them too (the pool's threads also
+ * normalise them), so this work overlaps the
  * batch the model is running rather than waiting for it. A bad image fails only
  * its own request.
  */
@@ -77,17 +80,29 @@ export async function stageImages(docs: Iterable<Document>, indexOf: (d: Documen
         doc[STAGED] = { bytes: source as Uint8Array };
         return;
       }
-      doc[STAGED] = { crop: await cropOf(doc, source, options) };
+      doc[STAGED] = await prepare(doc, source, options);
     }),
   );
 }
 
-/** Decodes a doc's image and cuts its crop, on the pool's threads when there is one (tensors here). */
-function cropOf(doc: Document, source: Uint8Array | string | NdArray, options: ImageBatchOptions): Promise<CroppedPixels> {
+/** Decodes a doc's image: normalised on the pool's threads when there is one, else cropped here (tensors always here). */
+function prepare(doc: Document, source: Uint8Array | string | NdArray, options: ImageBatchOptions): Promise<Ready> {
+  const { size, maxPixels, pool } = options;
   return inSpan('clip.decode', { 'clipflow.document_id': doc.id }, async () => {
-    if (options.pool && !(source instanceof NdArray)) return options.pool.crop(source, options.size, options.maxPixels);
-    return cropImage(await decodeImage(source, { maxPixels: options.maxPixels }), options.size);
+    if (pool && !(source instanceof NdArray)) return { pixels: await pool.pixels(source, size, maxPixels, options), size };
+    return { crop: cropImage(await decodeImage(source, { maxPixels }), size) };
   });
+}
+
+/** Writes prepared pixels into the batch tensor at `offset`. */
+function writeReady(ready: Ready, out: Float32Array, offset: number, options: ImageBatchOptions): void {
+  if ('pixels' in ready) out.set(ready.pixels, offset);
+  else normaliseCropInto(ready.crop, out, offset, { mean: options.mean, std: options.std });
+}
+
+function readyFor(staged: Staged | undefined, size: number): Ready | undefined {
+  if (!staged || 'bytes' in staged) return undefined;
+  return ('pixels' in staged ? staged.size : staged.crop.size) === size ? staged : undefined;
 }
 
 /** A doc's image as bytes, a data: URI string or a tensor; remote URIs fetched under the policy. */
@@ -115,15 +130,9 @@ export async function buildImageBatch(docs: Document[], indexOf: (d: Document) =
   const plane = 3 * size * size;
   const out = new Float32Array(docs.length * plane);
   await forEachLimited(docs as StagedDoc[], Math.max(1, options.concurrency), async (doc, i) => {
-    const staged = doc[STAGED];
-    if (staged && 'crop' in staged && staged.crop.size === size) {
-      normaliseCropInto(staged.crop, out, i * plane, { mean: options.mean, std: options.std });
-    } else {
-      await namingDoc(doc, indexOf, async () => {
-        const crop = await cropOf(doc, await imageSource(doc, options), options);
-        normaliseCropInto(crop, out, i * plane, { mean: options.mean, std: options.std });
-      });
-    }
+    const staged = readyFor(doc[STAGED], size);
+    if (staged) writeReady(staged, out, i * plane, options);
+    else await namingDoc(doc, indexOf, async () => writeReady(await prepare(doc, await imageSource(doc, options), options), out, i * plane, options));
     delete doc[STAGED];
   });
   return out;
