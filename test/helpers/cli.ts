@@ -43,7 +43,7 @@ export interface Serving {
 }
 
 /** Starts `clipflow serve ...args`: the server once it prints `count` listening lines, or how it exited before that. */
-export async function serveOrExit(args: string[], count: number, env = quietEnv()): Promise<Serving | { exited: Outcome }> {
+export async function serveUnlessRefused(args: string[], count: number, env = quietEnv()): Promise<Serving | { exited: Outcome }> {
   const child = spawn(process.execPath, [MAIN, 'serve', ...args], { env });
   const io = collect(child);
   const deadline = Date.now() + 30_000;
@@ -61,7 +61,7 @@ export async function serveOrExit(args: string[], count: number, env = quietEnv(
 
 /** Starts `clipflow serve ...args` and waits for `count` listening lines. */
 export async function serve(args: string[], count: number, env = quietEnv()): Promise<Serving> {
-  const started = await serveOrExit(args, count, env);
+  const started = await serveUnlessRefused(args, count, env);
   if ('exited' in started) throw new Error(`serve did not start: stdout=${started.exited.stdout} stderr=${started.exited.stderr}`);
   return started;
 }

@@ -10,7 +10,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assertOneErrorLine, clipflow, quietEnv, serve, serveOrExit } from '../../helpers/cli.js';
+import { assertOneErrorLine, clipflow, quietEnv, serve, serveUnlessRefused } from '../../helpers/cli.js';
 import { expectedRuntimes } from '../../helpers/runtimes.js';
 import { tinyModelDir } from '../../helpers/tiny-model.js';
 
@@ -37,7 +37,7 @@ describe('clipflow serve with ClipEncoder', () => {
   for (const runtime of ['cuda', 'tensorrt', 'webgpu']) {
     it(`--runtime ${runtime} serves on ${runtime} where this machine has it, else fails with one line, never a CPU fallback`, async () => {
       const args = (rt: string) => [DEFAULT_FLOW, '--port', '0', '--protocol', 'http', '--host', '127.0.0.1', '--model-path', tinyModelDir('clip-server'), '--runtime', rt];
-      const started = await serveOrExit(args(runtime), 1);
+      const started = await serveUnlessRefused(args(runtime), 1);
       if ('exited' in started) {
         assert.ok(!expected.has(runtime), `CLIPFLOW_EXPECT_RUNTIMES names ${runtime}, but it refused: ${started.exited.stderr}`);
         assertOneErrorLine(started.exited, new RegExp(`runtime "${runtime}" is not available`), runtime === 'webgpu');
