@@ -2,11 +2,14 @@
  * Decoding encoded images into raw pixels with sharp (libvips, off the main
  * thread), keeping what PIL would see: the first frame only, no EXIF rotation, no
  * ICC conversion, 16-bit grey kept at 16 bits, and PIL's mode alongside the pixels.
+ * The common 8-bit PNG skips sharp (png-plain.ts) for the same pixels at a third
+ * of the CPU.
  */
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { BadRequestError } from '../../../core/errors.js';
 import { resizedSize } from './geometry.js';
 import { gifFirstFrame, pilModeOf, type PilMode } from './pil-mode.js';
+import { plainPng } from './png-plain.js';
 
 // One libvips thread per decode: images decode in parallel on libuv's pool instead,
 // and the model's intra-op threads keep the cores (no oversubscription).
@@ -78,6 +81,18 @@ export function checkPixelBudget(width: number, height: number, maxPixels: numbe
  * document it was.
  */
 export async function decodeBytes(bytes: Uint8Array, opts: DecodeOptions = {}): Promise<DecodedImage> {
+  // The common PNG decodes without sharp (png-plain.ts); fast mode's resize-on-load stays with sharp.
+  const png = opts.shrinkTo === undefined ? plainPng(bytes) : undefined;
+  if (png) {
+    checkPixelBudget(png.width, png.height, opts.maxPixels);
+    const image = await png.decode();
+    if (image) return image;
+  }
+  return decodeWithSharp(bytes, opts);
+}
+
+/** {@link decodeBytes} without the direct PNG path: every format through sharp. */
+export async function decodeWithSharp(bytes: Uint8Array, opts: DecodeOptions = {}): Promise<DecodedImage> {
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
   if (bytes.length === 0) throw new BadRequestError('image data is empty (0 bytes)');
   const input = {

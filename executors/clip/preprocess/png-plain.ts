@@ -1,0 +1,151 @@
+/**
+ * A direct decoder for the common PNG: 8-bit grey, RGB or RGBA, not interlaced,
+ * no tRNS, not animated. Such a file is its zlib stream plus a row
+ * filter, so node's zlib (on the libuv pool, like sharp) and one pass over the rows
+ * decode it. On a 224x224 photo-like PNG that costs ~0.5 ms of CPU against ~1.5 ms
+ * for sharp's metadata + decode: the PNG-input throughput issue (#5) is CPU-bound
+ * on the encoder's cores, so the difference goes to the model.
+ *
+ * Anything else, and anything irregular (a bad CRC, a truncated stream, an
+ * unknown critical chunk), returns undefined and goes to sharp, which then gives
+ * the usual result or the usual error: this path never decides that an image is
+ * bad. The pixels equal sharp's (tested on every filter and colour type).
+ */
+import { promisify } from 'node:util';
+import * as zlib from 'node:zlib';
+import type { DecodedImage } from './decode.js';
+import type { PilMode } from './pil-mode.js';
+
+const inflate = promisify(zlib.inflate);
+const crc32: ((data: Uint8Array) => number) | undefined = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
+
+const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/**
+ * Colour types taken here, at bit depth 8: channels and PIL's mode. Grey+alpha is
+ * left to sharp, which hands it on as RGBA.
+ */
+const LAYOUTS: Record<number, { channels: number; mode: PilMode }> = {
+  0: { channels: 1, mode: 'L' },
+  2: { channels: 3, mode: 'RGB' },
+  6: { channels: 4, mode: 'RGBA' },
+};
+
+/** Chunks that change what the pixels are (transparency, animation): left to sharp. */
+const DEFER = new Set(['tRNS', 'acTL']);
+
+interface Layout {
+  width: number;
+  height: number;
+  channels: number;
+  mode: PilMode;
+  idat: Uint8Array[];
+}
+
+/** Walks the chunks, checking each CRC; undefined for anything this path does not take. */
+function readLayout(bytes: Uint8Array): Layout | undefined {
+  if (!crc32 || bytes.length < 57 || SIGNATURE.some((b, i) => bytes[i] !== b)) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let layout: Layout | undefined;
+  for (let at = 8; at + 12 <= bytes.length;) {
+    const length = view.getUint32(at);
+    const end = at + 12 + length;
+    if (length > 0x7fffffff || end > bytes.length) return undefined;
+    const type = String.fromCharCode(bytes[at + 4]!, bytes[at + 5]!, bytes[at + 6]!, bytes[at + 7]!);
+    if (crc32(bytes.subarray(at + 4, at + 8 + length)) !== view.getUint32(at + 8 + length)) return undefined;
+    const data = bytes.subarray(at + 8, at + 8 + length);
+    if (at === 8) {
+      if (type !== 'IHDR' || length !== 13) return undefined;
+      const [depth, colour, compression, filter, interlace] = data.subarray(8);
+      const known = LAYOUTS[colour!];
+      if (depth !== 8 || !known || compression !== 0 || filter !== 0 || interlace !== 0) return undefined;
+      layout = { width: view.getUint32(at + 8), height: view.getUint32(at + 12), ...known, idat: [] };
+    } else if (type === 'IDAT') {
+      layout!.idat.push(data);
+    } else if (type === 'IEND') {
+      return layout!.idat.length > 0 ? layout : undefined;
+    } else if (DEFER.has(type) || (type !== 'PLTE' && (bytes[at + 4]! & 0x20) === 0)) {
+      // A critical chunk we do not know (bit 5 of the first letter clear), or one that
+      // changes the pixels. PLTE in a truecolour image is only a suggestion.
+      return undefined;
+    }
+    at = end;
+  }
+  return undefined;
+}
+
+/** Undoes PNG's per-row filters (None, Sub, Up, Average, Paeth) from `raw` into `out`. */
+function unfilter(raw: Uint8Array, out: Uint8Array, width: number, height: number, bpp: number): boolean {
+  const stride = width * bpp;
+  for (let y = 0; y < height; y++) {
+    const src = y * (stride + 1);
+    const filter = raw[src]!;
+    const row = y * stride;
+    const up = row - stride;
+    const first = y === 0;
+    switch (filter) {
+      case 0:
+        out.set(raw.subarray(src + 1, src + 1 + stride), row);
+        break;
+      case 1:
+        for (let x = 0; x < stride; x++) out[row + x] = raw[src + 1 + x]! + (x >= bpp ? out[row + x - bpp]! : 0);
+        break;
+      case 2:
+        for (let x = 0; x < stride; x++) out[row + x] = raw[src + 1 + x]! + (first ? 0 : out[up + x]!);
+        break;
+      case 3:
+        for (let x = 0; x < stride; x++) {
+          const a = x >= bpp ? out[row + x - bpp]! : 0;
+          const b = first ? 0 : out[up + x]!;
+          out[row + x] = raw[src + 1 + x]! + ((a + b) >> 1);
+        }
+        break;
+      case 4:
+        for (let x = 0; x < stride; x++) {
+          const a = x >= bpp ? out[row + x - bpp]! : 0;
+          const b = first ? 0 : out[up + x]!;
+          const c = x >= bpp && !first ? out[up + x - bpp]! : 0;
+          const pa = Math.abs(b - c);
+          const pb = Math.abs(a - c);
+          const pc = Math.abs(a + b - 2 * c);
+          out[row + x] = raw[src + 1 + x]! + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
+        }
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
+/** A PNG this path takes: its size from the header, and the decode. */
+export interface PlainPng {
+  readonly width: number;
+  readonly height: number;
+  /** The pixels, or undefined when the stream turns out irregular (then use sharp). */
+  decode(): Promise<DecodedImage | undefined>;
+}
+
+/** The PNG's header when this path takes it, so the pixel budget can be checked first; else undefined. */
+export function plainPng(bytes: Uint8Array): PlainPng | undefined {
+  const layout = readLayout(bytes);
+  if (!layout || layout.width < 1 || layout.height < 1) return undefined;
+  const { width, height, channels, mode, idat } = layout;
+  return {
+    width,
+    height,
+    async decode() {
+      const size = height * (width * channels + 1);
+      let raw: Buffer;
+      try {
+        raw = await inflate(idat.length === 1 ? idat[0]! : Buffer.concat(idat), { maxOutputLength: size + 1, chunkSize: Math.max(zlib.constants.Z_MIN_CHUNK, Math.min(size + 1, 1 << 26)) });
+      } catch {
+        return undefined;
+      }
+      if (raw.length !== size) return undefined;
+      const data = new Uint8Array(width * height * channels);
+      if (!unfilter(raw, data, width, height, channels)) return undefined;
+      return { data, width, height, channels, mode, format: 'png' };
+    },
+  };
+}
