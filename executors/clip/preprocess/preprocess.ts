@@ -26,6 +26,7 @@
  * Pillow cannot open it at all. The opt-in `fast` mode trades exactness for speed.
  */
 import { DEFAULT_MAX_PIXELS, type DecodedImage } from './decode.js';
+import { normaliseRgbSimd } from './normalise-simd.js';
 import { resizeCrop, type CroppedPixels } from './resize-crop.js';
 import { decodeImage, type ImageInput } from './source.js';
 
@@ -85,15 +86,16 @@ export interface PreprocessOptions {
   readonly normalization?: Normalization;
 }
 
-/** Writes a crop into `out` at `offset`, CHW, normalised. */
-function writeNormalised(crop: CroppedPixels, out: Float32Array, offset: number, luts: readonly Float32Array[]): void {
+/** Writes a crop into `out` at `offset`, CHW, normalised: packed RGB mostly by the SIMD kernel, the rest by the tables. */
+function writeNormalised(crop: CroppedPixels, out: Float32Array, offset: number, norm: Normalization): void {
   const { pixels, stride, grey, size } = crop;
   const plane = size * size;
+  const luts = lookupTables(norm);
+  const done = !grey && stride === 3 ? normaliseRgbSimd(pixels, plane, out, offset, norm.mean, norm.std) : 0;
   for (let c = 0; c < 3; c++) {
     const lut = luts[c]!;
-    const src = grey ? 0 : c;
-    let o = offset + c * plane;
-    for (let p = src, end = plane * stride; p < end; p += stride) out[o++] = lut[pixels[p]!]!;
+    let o = offset + c * plane + done;
+    for (let p = (grey ? 0 : c) + done * stride, end = plane * stride; p < end; p += stride) out[o++] = lut[pixels[p]!]!;
   }
 }
 
@@ -121,7 +123,7 @@ export function normaliseCropInto(crop: CroppedPixels, out: Float32Array, offset
   if (!Number.isInteger(offset) || offset < 0 || offset + need > out.length) {
     throw new RangeError(`output needs ${need} floats at offset ${offset}, the array holds ${out.length}`);
   }
-  writeNormalised(crop, out, offset, lookupTables(norm));
+  writeNormalised(crop, out, offset, norm);
 }
 
 /**

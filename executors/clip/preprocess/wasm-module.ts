@@ -1,7 +1,7 @@
 /**
- * A minimal WebAssembly binary writer: just what resample-simd.ts needs to emit its
- * two kernels (i32 locals and params, v128 locals, one exported memory, structured
- * loops, core i32 and a few SIMD instructions). Emitting the bytes from TypeScript
+ * A minimal WebAssembly binary writer: just what resample-simd.ts and
+ * normalise-simd.ts need to emit their kernels (i32 locals and params, v128 locals,
+ * one exported memory, structured loops, core i32 and a few SIMD instructions). Emitting the bytes from TypeScript
  * keeps the build free of a wasm toolchain, like the ONNX graphs the model
  * generator writes.
  */
@@ -52,6 +52,12 @@ export const Simd = {
   i32x4Add: 0xae,
   i32x4Mul: 0xb5,
   store32Lane: 0x5a,
+  i8x16Swizzle: 0x0e,
+  f32x4Splat: 0x13,
+  v128Or: 0x50,
+  f32x4Sub: 0xe5,
+  f32x4Div: 0xe7,
+  f32x4ConvertI32x4U: 0xfb,
 } as const;
 
 /** A function body under construction: locals are numbered after the params. */
