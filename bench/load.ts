@@ -29,12 +29,22 @@ export interface ScenarioSpec {
  * A served point's result. `requestLatency` (N clients): time of each
  * one-document request. `replyInterval` (one streaming client): time between
  * consecutive replies, i.e. how often a batch comes back at steady state.
+ *
+ * For the streaming client, `perSecond`, `items` and `ms` are its steady state:
+ * the documents of every reply after the first, over the time from the first
+ * reply to the last. `window` keeps the whole window, which also holds the
+ * stream's fill (the first request built, sent, parsed and decoded before the
+ * model has any work: ~0.15 s of idle model here, paid once per stream, so once
+ * per round). N clients: the whole window (their requests are one image each,
+ * so the fill is a few ms).
  */
 export type ScenarioResult = Throughput & {
   requestLatency?: Latency;
   replyInterval?: Latency;
   /** The latency (or reply-interval) samples behind those, so rounds can be merged. */
   timings: number[];
+  /** One streaming client: the whole window, fill included; `firstReplyMs` is when the first reply came. */
+  window?: { items: number; ms: number; perSecond: number; firstReplyMs: number };
 };
 
 /** Inputs generated once per process and cycled through; the seed makes every process agree. */
@@ -77,8 +87,14 @@ function cycler(pool: DocumentInit[]): () => DocumentInit {
   return () => ({ ...pool[i++ % pool.length]! });
 }
 
+/** When each reply of a stream came, and how many documents it held. */
+export interface Reply {
+  at: number;
+  docs: number;
+}
+
 /** One client streaming until the deadline: the Client batches and pipelines, like clip_client's encode(). */
-async function streamingClient(s: ScenarioSpec, next: () => DocumentInit, deadline: number, intervals: number[]): Promise<number> {
+async function streamingClient(s: ScenarioSpec, next: () => DocumentInit, deadline: number, replies: Reply[]): Promise<number> {
   const client = new Client(s.url);
   let sent = 0;
   async function* docs(): AsyncGenerator<DocumentInit> {
@@ -87,7 +103,6 @@ async function streamingClient(s: ScenarioSpec, next: () => DocumentInit, deadli
       yield next();
     }
   }
-  let last = performance.now();
   try {
     // post() rather than encode() for its per-reply callback; both go to the same /encode handler,
     // and drop_image_content is what encode() (and clip_client's) would send.
@@ -95,11 +110,7 @@ async function streamingClient(s: ScenarioSpec, next: () => DocumentInit, deadli
       parameters: { drop_image_content: true },
       batchSize: s.batch,
       prefetch: s.prefetch,
-      onDone: () => {
-        const now = performance.now();
-        intervals.push(now - last);
-        last = now;
-      },
+      onDone: (reply) => void replies.push({ at: performance.now(), docs: reply.docs.length }),
     });
   } finally {
     await client.close();
@@ -127,7 +138,8 @@ async function loopingClient(s: ScenarioSpec, next: () => DocumentInit, deadline
 /**
  * Runs one point: a short untimed warm-up (every client once), then clients
  * until `budgetMs` has passed; requests already sent are waited for and
- * counted, and the window ends when the last one returns.
+ * counted, and the window ends when the last one returns. One streaming
+ * client's rate is its steady state (see {@link ScenarioResult}).
  */
 export async function runScenario(s: ScenarioSpec, o: InputPools): Promise<ScenarioResult> {
   const next = cycler(await inputPool(s.input, o));
@@ -141,34 +153,66 @@ export async function runScenario(s: ScenarioSpec, o: InputPools): Promise<Scena
     }
   }));
   const samples: number[] = [];
+  const replies: Reply[] = [];
   const cpuStart = cpuMs();
   const started = performance.now();
   const deadline = started + s.budgetMs;
   const counts = s.clients === 1
-    ? [await streamingClient(s, next, deadline, samples)]
+    ? [await streamingClient(s, next, deadline, replies)]
     : await Promise.all(Array.from({ length: s.clients }, () => loopingClient(s, next, deadline, samples)));
   const ms = performance.now() - started;
   const items = counts.reduce((a, b) => a + b, 0);
-  const timing = s.clients === 1 ? { replyInterval: latencyOf(samples) } : { requestLatency: latencyOf(samples) };
   // The load generator's own CPU: in a separate process, what the client costs per document.
   const cpuMsPerItem = (cpuMs() - cpuStart) / Math.max(1, items);
-  return { perSecond: (items * 1000) / ms, items, calls: samples.length, ms, cpuMsPerItem, ...timing, timings: samples };
+  if (s.clients !== 1) {
+    return { perSecond: (items * 1000) / ms, items, calls: samples.length, ms, cpuMsPerItem, requestLatency: latencyOf(samples), timings: samples };
+  }
+  return streamResult(replies.map((r) => ({ ...r, at: r.at - started })), items, ms, cpuMsPerItem);
+}
+
+/**
+ * A stream's result from its replies (`at`: ms since the window opened): steady
+ * state from the first reply to the last, and the whole window beside it. With
+ * fewer than two replies (--quick) there is no steady state; the window stands in.
+ */
+export function streamResult(replies: Reply[], items: number, ms: number, cpuMsPerItem: number): ScenarioResult {
+  const intervals = replies.map((r, i) => r.at - (i ? replies[i - 1]!.at : 0));
+  const window = { items, ms, perSecond: (items * 1000) / ms, firstReplyMs: replies[0]?.at ?? ms };
+  const steady = replies.length >= 2
+    ? { items: replies.slice(1).reduce((a, r) => a + r.docs, 0), ms: replies.at(-1)!.at - replies[0]!.at }
+    : { items, ms };
+  return {
+    perSecond: (steady.items * 1000) / steady.ms, ...steady, calls: replies.length, cpuMsPerItem,
+    replyInterval: latencyOf(intervals), timings: intervals, window,
+  };
 }
 
 /** Rounds of one scenario as one result: totals over the rounds, latency over all their samples. */
 export function mergeScenarios(parts: ScenarioResult[], oneClient: boolean): ScenarioResult {
-  const items = parts.reduce((a, p) => a + p.items, 0);
-  const ms = parts.reduce((a, p) => a + p.ms, 0);
+  const sum = (of: (p: ScenarioResult) => number) => parts.reduce((a, p) => a + of(p), 0);
+  const items = sum((p) => p.items);
+  const ms = sum((p) => p.ms);
   const timings = parts.flatMap((p) => p.timings);
   const timing = oneClient ? { replyInterval: latencyOf(timings) } : { requestLatency: latencyOf(timings) };
+  const windows = parts.flatMap((p) => (p.window ? [p.window] : []));
+  const window = windows.length === parts.length && windows.length > 0
+    ? {
+        items: windows.reduce((a, w) => a + w.items, 0),
+        ms: windows.reduce((a, w) => a + w.ms, 0),
+        perSecond: (windows.reduce((a, w) => a + w.items, 0) * 1000) / windows.reduce((a, w) => a + w.ms, 0),
+        firstReplyMs: windows.reduce((a, w) => a + w.firstReplyMs, 0) / windows.length,
+      }
+    : undefined;
   return {
     perSecond: (items * 1000) / ms,
     items,
     ms,
-    calls: parts.reduce((a, p) => a + p.calls, 0),
-    cpuMsPerItem: parts.reduce((a, p) => a + p.cpuMsPerItem * p.items, 0) / Math.max(1, items),
+    calls: sum((p) => p.calls),
+    // CPU per document over everything each round sent.
+    cpuMsPerItem: sum((p) => p.cpuMsPerItem * (p.window?.items ?? p.items)) / Math.max(1, sum((p) => p.window?.items ?? p.items)),
     ...timing,
     timings,
+    ...(window ? { window } : {}),
   };
 }
 

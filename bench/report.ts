@@ -88,15 +88,18 @@ export function formatTable(r: BenchReport): string {
   out.push('', `Served end to end (JPEG ${s.inputs.jpegSize.join('x')}, PNG ${s.inputs.pngSize}x${s.inputs.pngSize}; client ${s.clientMode === 'process' ? 'in a separate process' : 'inside the server process'}; ` +
     `1 client = batches of 32 docs, prefetch ${r.options.prefetch}; ${s.concurrency} clients = one doc per request)`);
   out.push(grid([
-    ['protocol', 'input', 'clients', 'docs/s', 'vs raw', 'paired raw/s', 'vs paired', 'rounds', 'req p50', 'req p99', 'server CPU ms/doc', 'client CPU ms/doc'],
+    ['protocol', 'input', 'clients', 'docs/s', 'window/s', 'vs raw', 'paired raw/s', 'vs paired', 'rounds', 'req p50', 'req p99', 'server CPU ms/doc', 'client CPU ms/doc'],
     ...s.points.map((p) => {
       const t = p.requestLatency ?? p.replyInterval;
       const pr = p.pairedRaw;
-      return [p.protocol, INPUT_LABEL[p.input] ?? p.input, String(p.clients), fmt(p.perSecond), `${fmt(p.perSecond / rawFor(p.input), 2)}x`,
+      return [p.protocol, INPUT_LABEL[p.input] ?? p.input, String(p.clients), fmt(p.perSecond), p.window ? fmt(p.window.perSecond) : '', `${fmt(p.perSecond / rawFor(p.input), 2)}x`,
         pr ? fmt(pr.perSecond) : '', pr ? `${fmt(pr.ratio, 2)}x` : '', pr ? roundsOf(pr) : '',
         t ? `${ms(t.p50)} ms` : '', t ? `${ms(t.p99)} ms` : '', fmt(p.serverCpuMsPerItem), fmt(p.cpuMsPerItem)];
     }),
   ]));
+  out.push('  (1 client: docs/s is the stream at steady state, the documents of every reply after the first over the time from the first',
+    '   reply to the last; window/s is the whole window, which also holds the stream\'s fill: its first request built, sent, parsed and',
+    '   decoded while the model has nothing to run, once per stream and so once per round; N clients: the whole window)');
   out.push('  (CPU ms/doc: user+system time of that process, every thread, per document; ORT worker threads spin, so this overstates compute,',
     '   but it stays comparable with the raw CPU ms/item when other work shares the machine)');
   out.push('  (vs raw: images over raw batch-32, short captions over raw at the same padded length, 77-token texts over raw 77 on the same graph,',

@@ -168,7 +168,7 @@ export async function runServedSection(o: ServedOptions): Promise<ServedResults>
         ...(metricsBefore && metricsAfter ? { breakdown: stageDelta(metricsBefore, metricsAfter) } : {}),
         ...(paired ? { pairedRaw: paired } : {}),
       };
-      return { ...r, key, protocol, input, clients, batch: clients === 1 ? 32 : 1, clientMode: mode, serverCpuMsPerItem: serverCpu / (r.items + warmItems), ...extra };
+      return { ...r, key, protocol, input, clients, batch: clients === 1 ? 32 : 1, clientMode: mode, serverCpuMsPerItem: serverCpu / ((r.window?.items ?? r.items) + warmItems), ...extra };
     };
 
     const points: ServedPoint[] = [];

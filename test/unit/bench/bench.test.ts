@@ -48,6 +48,9 @@ test('bench --quick runs every section on the tiny model and writes finite numbe
     }
     for (const p of report.served.points) {
       assert.ok(p.perSecond > 0 && p.items > 0, `${p.key} measured nothing`);
+      // A stream keeps its whole window (fill included) beside its steady state; N clients are measured over the window.
+      if (p.clients === 1) assert.ok(p.window && p.window.items >= p.items && p.window.firstReplyMs > 0, `${p.key} has no window`);
+      else assert.equal(p.window, undefined);
       // The server's own stage timers were read around every point (HTTP is served).
       assert.ok(p.breakdown && p.breakdown.documents > 0, `${p.key} has no stage breakdown`);
       // Paired: two rounds, each over the raw measured on either side of it; the ratio is their median.
