@@ -1,20 +1,24 @@
 /**
  * A direct decoder for the common PNG: 8-bit grey, RGB or RGBA, not interlaced,
- * no tRNS, not animated. Such a file is its zlib stream plus a row
- * filter, so node's zlib (on the libuv pool, like sharp) and one pass over the rows
- * decode it. On a 224x224 photo-like PNG that costs ~0.5 ms of CPU against ~1.5 ms
- * for sharp's metadata + decode: the PNG-input throughput issue (#5) is CPU-bound
- * on the encoder's cores, so the difference goes to the model.
+ * no tRNS, not animated, up to a megapixel. Such a file is a zlib stream of
+ * filtered rows: node's zlib inflates it on the libuv pool, as sharp would decode,
+ * and the rows are unfiltered on the calling thread (None and Up in JS, the rest
+ * by a SIMD kernel, png-unfilter-simd.ts). A 224x224 PNG costs ~0.6 ms of CPU
+ * this way against ~1.2-1.5 ms for sharp's metadata + decode, whose fixed cost
+ * dominates at that size; on a CPU-bound encoder the difference goes to the
+ * model. Larger images go to sharp, which keeps their decode off the event loop.
  *
  * Anything else, and anything irregular (a bad CRC, a truncated stream, an
- * unknown critical chunk), returns undefined and goes to sharp, which then gives
- * the usual result or the usual error: this path never decides that an image is
- * bad. The pixels equal sharp's (tested on every filter and colour type).
+ * unknown critical chunk or row filter), returns undefined and goes to sharp,
+ * which then gives the usual result or the usual error: this path never decides
+ * that an image is bad. The pixels equal sharp's (tested on every filter and
+ * colour type).
  */
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import type { DecodedImage } from './decode.js';
 import type { PilMode } from './pil-mode.js';
+import { unfilterSimd } from './png-unfilter-simd.js';
 
 const inflate = promisify(zlib.inflate);
 const crc32: ((data: Uint8Array) => number) | undefined = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
@@ -30,6 +34,9 @@ const LAYOUTS: Record<number, { channels: number; mode: PilMode }> = {
   2: { channels: 3, mode: 'RGB' },
   6: { channels: 4, mode: 'RGBA' },
 };
+
+/** Beyond this the unfiltering would hold the event loop for milliseconds: sharp decodes off it. */
+const MAX_PIXELS = 1 << 20;
 
 /** Chunks that change what the pixels are (transparency, animation): left to sharp. */
 const DEFER = new Set(['tRNS', 'acTL']);
@@ -74,48 +81,24 @@ function readLayout(bytes: Uint8Array): Layout | undefined {
   return undefined;
 }
 
-/** Undoes PNG's per-row filters (None, Sub, Up, Average, Paeth) from `raw` into `out`. */
-function unfilter(raw: Uint8Array, out: Uint8Array, width: number, height: number, bpp: number): boolean {
+/** Which row filters the scanlines use (bit f for filter f); bit 5 for any invalid filter byte. */
+function filtersUsed(raw: Uint8Array, stride: number, height: number): number {
+  let used = 0;
+  for (let y = 0; y < height; y++) used |= 1 << Math.min(raw[y * (stride + 1)]!, 5);
+  return used;
+}
+
+/** Rows filtered with None or Up only: a copy or a byte-wise add per row, cheap enough in JS. */
+function unfilterNoneUp(raw: Uint8Array, width: number, height: number, bpp: number): Uint8Array {
   const stride = width * bpp;
+  const out = new Uint8Array(height * stride);
   for (let y = 0; y < height; y++) {
-    const src = y * (stride + 1);
-    const filter = raw[src]!;
+    const src = y * (stride + 1) + 1;
     const row = y * stride;
-    const up = row - stride;
-    const first = y === 0;
-    switch (filter) {
-      case 0:
-        out.set(raw.subarray(src + 1, src + 1 + stride), row);
-        break;
-      case 1:
-        for (let x = 0; x < stride; x++) out[row + x] = raw[src + 1 + x]! + (x >= bpp ? out[row + x - bpp]! : 0);
-        break;
-      case 2:
-        for (let x = 0; x < stride; x++) out[row + x] = raw[src + 1 + x]! + (first ? 0 : out[up + x]!);
-        break;
-      case 3:
-        for (let x = 0; x < stride; x++) {
-          const a = x >= bpp ? out[row + x - bpp]! : 0;
-          const b = first ? 0 : out[up + x]!;
-          out[row + x] = raw[src + 1 + x]! + ((a + b) >> 1);
-        }
-        break;
-      case 4:
-        for (let x = 0; x < stride; x++) {
-          const a = x >= bpp ? out[row + x - bpp]! : 0;
-          const b = first ? 0 : out[up + x]!;
-          const c = x >= bpp && !first ? out[up + x - bpp]! : 0;
-          const pa = Math.abs(b - c);
-          const pb = Math.abs(a - c);
-          const pc = Math.abs(a + b - 2 * c);
-          out[row + x] = raw[src + 1 + x]! + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
-        }
-        break;
-      default:
-        return false;
-    }
+    if (raw[src - 1] === 0 || y === 0) out.set(raw.subarray(src, src + stride), row);
+    else for (let x = 0; x < stride; x++) out[row + x] = raw[src + x]! + out[row - stride + x]!;
   }
-  return true;
+  return out;
 }
 
 /** A PNG this path takes: its size from the header, and the decode. */
@@ -129,7 +112,7 @@ export interface PlainPng {
 /** The PNG's header when this path takes it, so the pixel budget can be checked first; else undefined. */
 export function plainPng(bytes: Uint8Array): PlainPng | undefined {
   const layout = readLayout(bytes);
-  if (!layout || layout.width < 1 || layout.height < 1) return undefined;
+  if (!layout || layout.width < 1 || layout.height < 1 || layout.width * layout.height > MAX_PIXELS) return undefined;
   const { width, height, channels, mode, idat } = layout;
   return {
     width,
@@ -143,8 +126,11 @@ export function plainPng(bytes: Uint8Array): PlainPng | undefined {
         return undefined;
       }
       if (raw.length !== size) return undefined;
-      const data = new Uint8Array(width * height * channels);
-      if (!unfilter(raw, data, width, height, channels)) return undefined;
+      const used = filtersUsed(raw, width * channels, height);
+      if (used & (1 << 5)) return undefined;
+      // Sub, Average and Paeth chain each byte to its left neighbour: the SIMD kernel, or sharp without it.
+      const data = used & 0b11010 ? unfilterSimd(raw, width, height, channels) : unfilterNoneUp(raw, width, height, channels);
+      if (!data) return undefined;
       return { data, width, height, channels, mode, format: 'png' };
     },
   };

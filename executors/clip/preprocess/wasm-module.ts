@@ -1,6 +1,6 @@
 /**
- * A minimal WebAssembly binary writer: just what resample-simd.ts and
- * normalise-simd.ts need to emit their kernels (i32 locals and params, v128 locals,
+ * A minimal WebAssembly binary writer: just what resample-simd.ts,
+ * normalise-simd.ts and png-unfilter-simd.ts need to emit their kernels (i32 locals and params, v128 locals,
  * one exported memory, structured loops, core i32 and a few SIMD instructions). Emitting the bytes from TypeScript
  * keeps the build free of a wasm toolchain, like the ONNX graphs the model
  * generator writes.
@@ -58,6 +58,14 @@ export const Simd = {
   f32x4Sub: 0xe5,
   f32x4Div: 0xe7,
   f32x4ConvertI32x4U: 0xfb,
+  load32Zero: 0x5c,
+  i16x8LeS: 0x33,
+  v128And: 0x4e,
+  v128Bitselect: 0x52,
+  i16x8Abs: 0x80,
+  i16x8ShrU: 0x8d,
+  i16x8Add: 0x8e,
+  i16x8Sub: 0x91,
 } as const;
 
 /** A function body under construction: locals are numbered after the params. */
@@ -101,6 +109,18 @@ export class FunctionBuilder {
 
   mul(): this {
     return this.op(0x6c);
+  }
+
+  /** i32.eq */
+  eq(): this {
+    return this.op(0x46);
+  }
+
+  /** `if (top of stack) { body }` */
+  if(body: () => void): this {
+    this.op(0x04, 0x40);
+    body();
+    return this.op(0x0b);
   }
 
   /** i32.lt_s */
