@@ -9,16 +9,7 @@
  * Only packed RGB crops (3 bytes per pixel) take it; the caller's tables do the
  * rest, and the last `pixels % 16` pixels.
  */
-import { FunctionBuilder, moduleBytes, Simd } from './wasm-module.js';
-
-declare const WebAssembly: {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: object };
-};
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
+import { FunctionBuilder, heapOf, instantiate, Simd } from './wasm-module.js';
 
 /** Floats kept at the start of memory: 255, then mean and std of each channel. */
 const CONSTS = 7 * 4;
@@ -76,20 +67,8 @@ function normaliseKernel(): FunctionBuilder {
   return f;
 }
 
-interface Kernel {
-  memory: WasmMemory;
-  n: (src: number, groups: number, dst: number, plane: number) => void;
-}
-
 /** Compiled once per thread; undefined where the engine lacks SIMD (the tables then run). */
-const kernel: Kernel | undefined = (() => {
-  try {
-    const { exports } = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes([{ name: 'n', fn: normaliseKernel() }])), {});
-    return exports as unknown as Kernel;
-  } catch {
-    return undefined;
-  }
-})();
+const kernel = instantiate<{ n: (src: number, groups: number, dst: number, plane: number) => void }>([{ name: 'n', fn: normaliseKernel() }]);
 
 /** Above this a one-off huge crop takes the table loop rather than pin the memory. */
 const MAX_PIXELS = 2048 * 2048;
@@ -105,10 +84,7 @@ export function normaliseRgbSimd(rgb: Uint8Array, pixels: number, out: Float32Ar
   if (!k || groups === 0 || pixels > MAX_PIXELS || rgb.length < pixels * 3) return 0;
   const srcAt = CONSTS + 4; // 32: 16-byte aligned
   const dstAt = (srcAt + pixels * 3 + 15) & ~15;
-  const bytes = dstAt + 3 * pixels * 4;
-  const missing = bytes - k.memory.buffer.byteLength;
-  if (missing > 0) k.memory.grow(Math.ceil(missing / 65536));
-  const memory = k.memory.buffer;
+  const memory = heapOf(k.memory, dstAt + 3 * pixels * 4).buffer;
   new Float32Array(memory, 0, 7).set([255, ...mean, ...std]);
   new Uint8Array(memory, srcAt, groups * 48).set(rgb.subarray(0, groups * 48));
   k.n(srcAt, groups, dstAt, pixels * 4);

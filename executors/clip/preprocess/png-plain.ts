@@ -121,7 +121,9 @@ export function plainPng(bytes: Uint8Array): PlainPng | undefined {
       const size = height * (width * channels + 1);
       let raw: Buffer;
       try {
-        raw = await inflate(idat.length === 1 ? idat[0]! : Buffer.concat(idat), { maxOutputLength: size + 1, chunkSize: Math.max(zlib.constants.Z_MIN_CHUNK, Math.min(size + 1, 1 << 26)) });
+        // One output chunk: zlib's default 16 kB chunks would each be a round trip to the thread pool.
+        const chunkSize = Math.max(zlib.constants.Z_MIN_CHUNK, size + 1);
+        raw = await inflate(idat.length === 1 ? idat[0]! : Buffer.concat(idat), { maxOutputLength: size + 1, chunkSize });
       } catch {
         return undefined;
       }

@@ -9,16 +9,7 @@
  * lanes land on the next pixel, which its own step overwrites, so rows are laid
  * out with slack after the last. The caller has checked every filter byte.
  */
-import { FunctionBuilder, moduleBytes, Simd } from './wasm-module.js';
-
-declare const WebAssembly: {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: object };
-};
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
+import { FunctionBuilder, heapOf, instantiate, Simd } from './wasm-module.js';
 
 /**
  * row(filter, raw, out, above, pixels, bpp): undoes filter 1-4 over one row of
@@ -66,20 +57,8 @@ function rowKernel(): FunctionBuilder {
   return f;
 }
 
-interface Kernel {
-  memory: WasmMemory;
-  row: (filter: number, raw: number, out: number, above: number, pixels: number, bpp: number) => void;
-}
-
-/** Compiled once per thread; undefined where the engine lacks SIMD (the JS loops then run). */
-const kernel: Kernel | undefined = (() => {
-  try {
-    const { exports } = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes([{ name: 'row', fn: rowKernel() }])), {});
-    return exports as unknown as Kernel;
-  } catch {
-    return undefined;
-  }
-})();
+/** Compiled once per thread; undefined where the engine lacks SIMD (sharp then decodes). */
+const kernel = instantiate<{ row: (filter: number, raw: number, out: number, above: number, pixels: number, bpp: number) => void }>([{ name: 'row', fn: rowKernel() }]);
 
 /**
  * Unfilters `height` scanlines (each a filter byte 0-4, then `width` pixels of
@@ -92,9 +71,7 @@ export function unfilterSimd(scanlines: Uint8Array, width: number, height: numbe
   // Memory: a zero row (the row above the first), the scanlines, the output; 4 bytes of slack after each.
   const rawAt = stride + 4;
   const outAt = rawAt + scanlines.length + 4;
-  const missing = outAt + height * stride + 4 - k.memory.buffer.byteLength;
-  if (missing > 0) k.memory.grow(Math.ceil(missing / 65536));
-  const heap = new Uint8Array(k.memory.buffer);
+  const heap = heapOf(k.memory, outAt + height * stride + 4);
   heap.fill(0, 0, rawAt);
   heap.set(scanlines, rawAt);
   for (let y = 0; y < height; y++) {

@@ -12,17 +12,7 @@
  * vertically, regions up to {@link MAX_BYTES}); resample.ts's loops do the rest.
  */
 import type { AxisTaps, PlaneView } from './resample.js';
-import { FunctionBuilder, moduleBytes, Simd } from './wasm-module.js';
-
-// The few WebAssembly JS-API shapes used here (this project's type libraries do not declare them).
-declare const WebAssembly: {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: object };
-};
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
+import { FunctionBuilder, heapOf, instantiate, Simd } from './wasm-module.js';
 
 const PRECISION_BITS = 22;
 const HALF = 1 << (PRECISION_BITS - 1);
@@ -133,21 +123,12 @@ function verticalKernel(): FunctionBuilder {
 }
 
 interface Kernels {
-  memory: WasmMemory;
   h: (...args: number[]) => void;
   v: (...args: number[]) => void;
 }
 
 /** Compiled once per thread; undefined where the engine lacks SIMD (the JS loops then run). */
-const kernels: Kernels | undefined = (() => {
-  try {
-    const bytes = moduleBytes([{ name: 'h', fn: horizontalKernel() }, { name: 'v', fn: verticalKernel() }]);
-    const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
-    return exports as unknown as Kernels;
-  } catch {
-    return undefined;
-  }
-})();
+const kernels = instantiate<Kernels>([{ name: 'h', fn: horizontalKernel() }, { name: 'v', fn: verticalKernel() }]);
 
 /** Whether the SIMD kernels run on this engine. */
 export const simdAvailable = kernels !== undefined;
@@ -172,11 +153,9 @@ class Arena {
   }
 
   /** Grows the memory if needed and copies the inputs; false when over the size limit. */
-  commit(k: Kernels): boolean {
+  commit(k: NonNullable<typeof kernels>): boolean {
     if (this.used > MAX_BYTES) return false;
-    const missing = this.used - k.memory.buffer.byteLength;
-    if (missing > 0) k.memory.grow(Math.ceil(missing / 65536));
-    const heap = new Uint8Array(k.memory.buffer);
+    const heap = heapOf(k.memory, this.used);
     for (const { at, data } of this.parts) heap.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), at);
     return true;
   }

@@ -211,3 +211,35 @@ export function moduleBytes(functions: Array<{ name: string; fn: FunctionBuilder
     ...section(10, [...uleb(functions.length), ...functions.flatMap(({ fn }) => fn.encode())]),
   ]);
 }
+
+// The few WebAssembly JS-API shapes used here (this project's type libraries do not declare them).
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: object };
+};
+
+/** A module's exported memory. */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+
+/**
+ * Compiles and instantiates a module of these functions, once per thread (module
+ * scope); undefined where the engine cannot (no SIMD), so callers keep a fallback.
+ */
+export function instantiate<T>(functions: Array<{ name: string; fn: FunctionBuilder }>): (T & { memory: WasmMemory }) | undefined {
+  try {
+    const { exports } = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes(functions)), {});
+    return exports as T & { memory: WasmMemory };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Grows `memory` to at least `bytes`; returns a view of all of it (growing detaches older views). */
+export function heapOf(memory: WasmMemory, bytes: number): Uint8Array {
+  const missing = bytes - memory.buffer.byteLength;
+  if (missing > 0) memory.grow(Math.ceil(missing / 65536));
+  return new Uint8Array(memory.buffer);
+}

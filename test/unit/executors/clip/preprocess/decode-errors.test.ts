@@ -7,26 +7,7 @@ import { deflateSync } from 'node:zlib';
 import { BadRequestError } from '../../../../../core/errors.js';
 import { NdArray } from '../../../../../core/document/ndarray.js';
 import { decodeBytes, decodeImage, preprocessImage } from '../../../../../executors/clip/preprocess/index.js';
-import { imageBytes } from './fixtures.js';
-
-/** CRC-32 (PNG's), so the crafted chunks below are well-formed. */
-function crc32(bytes: Uint8Array): number {
-  let c = ~0;
-  for (const b of bytes) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
-  }
-  return ~c >>> 0;
-}
-
-function chunk(kind: string, data: Uint8Array): Buffer {
-  const body = Buffer.concat([Buffer.from(kind, 'latin1'), data]);
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([len, body, crc]);
-}
+import { imageBytes, pngChunk as chunk } from './fixtures.js';
 
 /** A PNG whose header claims width x height but whose data is a few bytes: a pixel bomb. */
 function pngHeader(width: number, height: number): Uint8Array {

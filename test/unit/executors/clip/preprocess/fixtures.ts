@@ -1,7 +1,7 @@
 // Shared by the preprocess tests: the PIL reference fixtures written by
 // tools/reference/pil_preprocess_reference.py, and small helpers to compare against them.
 import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
+import { crc32, gunzipSync } from 'node:zlib';
 import { packagePath } from '../../../../../core/config/paths.js';
 
 /** One reference crop: an image, a model size S, and what PIL made of it. */
@@ -25,6 +25,16 @@ export interface Manifest {
 
 export const IMAGES = packagePath('test', 'fixtures', 'images');
 export const REFERENCES = packagePath('test', 'fixtures', 'preprocess');
+
+/** One PNG chunk (length, type, data, CRC), for PNGs written by hand. */
+export function pngChunk(kind: string, data: Uint8Array): Buffer {
+  const body = Buffer.concat([Buffer.from(kind, 'latin1'), data]);
+  const head = Buffer.alloc(4);
+  head.writeUInt32BE(data.length);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body));
+  return Buffer.concat([head, body, crc]);
+}
 
 export function manifest(): Manifest {
   return JSON.parse(readFileSync(`${REFERENCES}/manifest.json`, 'utf8')) as Manifest;

@@ -3,20 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { crc32, deflateSync } from 'node:zlib';
+import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { decodeBytes, decodeWithSharp, type DecodedImage } from '../../../../../executors/clip/preprocess/decode.js';
 import { plainPng } from '../../../../../executors/clip/preprocess/png-plain.js';
-import { IMAGES, imageBytes } from './fixtures.js';
-
-function chunk(kind: string, data: Uint8Array): Buffer {
-  const body = Buffer.concat([Buffer.from(kind, 'latin1'), data]);
-  const head = Buffer.alloc(4);
-  head.writeUInt32BE(data.length);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([head, body, crc]);
-}
+import { IMAGES, imageBytes, pngChunk as chunk } from './fixtures.js';
 
 const COLOUR_TYPE: Record<number, number> = { 1: 0, 2: 4, 3: 2, 4: 6 };
 
