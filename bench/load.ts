@@ -195,14 +195,11 @@ export function mergeScenarios(parts: ScenarioResult[], oneClient: boolean): Sce
   const timings = parts.flatMap((p) => p.timings);
   const timing = oneClient ? { replyInterval: latencyOf(timings) } : { requestLatency: latencyOf(timings) };
   const windows = parts.flatMap((p) => (p.window ? [p.window] : []));
-  const window = windows.length === parts.length && windows.length > 0
-    ? {
-        items: windows.reduce((a, w) => a + w.items, 0),
-        ms: windows.reduce((a, w) => a + w.ms, 0),
-        perSecond: (windows.reduce((a, w) => a + w.items, 0) * 1000) / windows.reduce((a, w) => a + w.ms, 0),
-        firstReplyMs: windows.reduce((a, w) => a + w.firstReplyMs, 0) / windows.length,
-      }
-    : undefined;
+  let window: ScenarioResult['window'];
+  if (windows.length > 0 && windows.length === parts.length) {
+    const total = (of: (w: NonNullable<ScenarioResult['window']>) => number) => windows.reduce((a, w) => a + of(w), 0);
+    window = { items: total((w) => w.items), ms: total((w) => w.ms), perSecond: (total((w) => w.items) * 1000) / total((w) => w.ms), firstReplyMs: total((w) => w.firstReplyMs) / windows.length };
+  }
   return {
     perSecond: (items * 1000) / ms,
     items,

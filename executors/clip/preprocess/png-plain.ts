@@ -3,8 +3,8 @@
  * no tRNS, not animated, up to a megapixel. Such a file is a zlib stream of
  * filtered rows: node's zlib inflates it on the libuv pool, as sharp would decode,
  * and the rows are unfiltered on the calling thread (None and Up in JS, the rest
- * by a SIMD kernel, png-unfilter-simd.ts). A 224x224 PNG costs ~0.6 ms of CPU
- * this way against ~1.2-1.5 ms for sharp's metadata + decode, whose fixed cost
+ * by a SIMD kernel, png-unfilter-simd.ts). A 224x224 PNG costs ~0.5-0.7 ms of CPU
+ * this way against ~1.1-1.3 ms for sharp's metadata + decode, whose fixed cost
  * dominates at that size; on a CPU-bound encoder the difference goes to the
  * model. Larger images go to sharp, which keeps their decode off the event loop.
  *

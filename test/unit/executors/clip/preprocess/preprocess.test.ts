@@ -1,9 +1,10 @@
 // The batch-facing API: writing into a shared tensor at offsets, custom Normalize
-// values, and guards against misuse.
+// values, guards against misuse, and how sharp is set up for it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import sharp from 'sharp';
 import {
-  cropImage, decodeImage, normaliseCropInto, preprocessImage, preprocessInto, preprocessToUint8, type DecodedImage,
+  cropImage, decodeBytes, decodeImage, normaliseCropInto, preprocessImage, preprocessInto, preprocessToUint8, type DecodedImage,
 } from '../../../../../executors/clip/preprocess/index.js';
 import { imageBytes } from './fixtures.js';
 
@@ -56,4 +57,13 @@ test('misuse is refused: output too small, bad offset, malformed decoded image',
   preprocessInto(image, 32, new Float32Array(3 * 32 * 32));
   assert.throws(() => preprocessToUint8({ ...image, data: new Uint8Array(11) }, 32), TypeError);
   assert.throws(() => preprocessToUint8({ ...image, mode: 'RGBA' }, 32), /at least 4 channels/);
+});
+
+test('sharp decodes on one libvips thread per image and keeps no operation cache', async () => {
+  await decodeBytes(imageBytes('tall_150x400.png'));
+  assert.equal(sharp.concurrency(), 1, 'images decode side by side on the libuv pool, not each on every core');
+  const cache = sharp.cache();
+  assert.deepEqual([cache.memory.max, cache.files.max, cache.items.max], [0, 0, 0]);
+  await decodeBytes(imageBytes('photo_640x427.jpg'));
+  assert.equal(sharp.cache().memory.current, 0, 'no decoded pixels kept after a decode');
 });
