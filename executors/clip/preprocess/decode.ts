@@ -5,9 +5,10 @@
  * The common 8-bit PNG skips sharp (png-plain.ts): the same pixels for 40-65 %
  * of the CPU.
  */
-import sharp, { type Metadata, type OutputInfo } from 'sharp';
+import sharp, { type OutputInfo } from 'sharp';
 import { BadRequestError } from '../../../core/errors.js';
 import { resizedSize } from './geometry.js';
+import { jpegHeader, type ImageHeader } from './jpeg-header.js';
 import { gifFirstFrame, pilModeOf, type PilMode } from './pil-mode.js';
 import { plainPng } from './png-plain.js';
 
@@ -106,11 +107,12 @@ export async function decodeWithSharp(bytes: Uint8Array, opts: DecodeOptions = {
     failOn: 'error' as const,
     ignoreIcc: true,
   };
-  let meta: Metadata;
+  // A plain JPEG's header is read here (jpeg-header.ts); sharp reads the rest.
+  let meta: ImageHeader | undefined = jpegHeader(bytes);
   try {
     // Reading the header allocates no pixels, so sharp's own limit is lifted here:
     // our check below then names the size and the limit in its message.
-    meta = await sharp(bytes, { ...input, limitInputPixels: false }).metadata();
+    meta ??= await sharp(bytes, { ...input, limitInputPixels: false }).metadata();
   } catch (e) {
     const why = reason(e);
     if (/unsupported image format/i.test(why)) throw new BadRequestError('data is not a recognised image (expected jpeg, png, webp, gif, tiff or avif)', { cause: e });
