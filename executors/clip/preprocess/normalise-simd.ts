@@ -71,8 +71,8 @@ function normaliseKernel(): FunctionBuilder {
 /** Compiled once per thread; undefined where the engine lacks SIMD (the tables then run). */
 const kernel = instantiate<{ n: (src: number, groups: number, dst: number, plane: number) => void }>([{ name: 'n', fn: normaliseKernel() }]);
 
-/** Above this a one-off huge crop takes the table loop rather than pin the memory. */
-const MAX_PIXELS = 2048 * 2048;
+/** Above this (CLIP crops are 224-448) a one-off huge crop takes the table loop rather than pin ~16 MB or more. */
+const MAX_PIXELS = 1024 * 1024;
 
 /**
  * Writes the first `16 * floor(pixels / 16)` pixels of each plane of a packed RGB

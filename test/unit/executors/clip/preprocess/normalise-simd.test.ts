@@ -19,10 +19,12 @@ function everyByte(size: number, channels: number, seed: number): Uint8Array {
 
 const NORMS: Normalization[] = [CLIP_NORMALIZATION, { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] }, { mean: [0.1234, 0.9, 0], std: [0.0071, 3.3, 1] }];
 
-test('the kernel runs on this engine and writes whole groups of sixteen pixels', () => {
+test('the kernel runs on this engine and writes whole groups of sixteen pixels, up to a megapixel', () => {
   const out = new Float32Array(3 * 40);
   assert.equal(normaliseRgbSimd(everyByte(1, 120, 1), 40, out, 0, CLIP_NORMALIZATION.mean, CLIP_NORMALIZATION.std), 32);
   assert.equal(normaliseRgbSimd(new Uint8Array(45), 15, new Float32Array(45), 0, CLIP_NORMALIZATION.mean, CLIP_NORMALIZATION.std), 0, 'fewer than 16 pixels: all left to the tables');
+  const huge = (1 << 20) + 16;
+  assert.equal(normaliseRgbSimd(new Uint8Array(3 * huge), huge, new Float32Array(3 * huge), 0, CLIP_NORMALIZATION.mean, CLIP_NORMALIZATION.std), 0, 'over a megapixel: left to the tables, no memory pinned');
 });
 
 test('RGB crops normalise to the bits torch computes, for sizes with and without a tail of pixels and any normalisation', async () => {
