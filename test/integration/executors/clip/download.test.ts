@@ -6,9 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { access, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { Command } from 'commander';
 import { registerModelsCommand, runModelsPull } from '../../../../core/cli/models.command.js';
@@ -124,7 +125,22 @@ describe('ensureModel over HTTP', () => {
   it('retries a dropped connection, resuming where it broke', async () => {
     const { entry, cacheDir, folder } = fresh();
     mirror.behaviour.dropOnceAfter = 50_000;
-    const r = await ensureModel(entry.name, { ...FAST, cacheDir, mirrors: [mirror.base] });
+    // The cut waits until the client has those bytes on disk: on a busy machine a fixed
+    // pause could cut before they were read, and a restart from 0 would then be right.
+    const partOf = new Map<string, string>();
+    mirror.behaviour.beforeDrop = async (path, sent) => {
+      for (let i = 0; i < 2000; i++) {
+        const part = [...partOf].find(([url]) => url.endsWith(path))?.[1];
+        if (part && (await stat(part).then((s) => s.size, () => 0)) >= sent) return;
+        await sleep(5);
+      }
+    };
+    let r: Awaited<ReturnType<typeof ensureModel>>;
+    try {
+      r = await ensureModel(entry.name, { ...FAST, cacheDir, mirrors: [mirror.base], onProgress: (p) => void partOf.set(p.url, `${p.file}.part`) });
+    } finally {
+      delete mirror.behaviour.beforeDrop;
+    }
     const hits = [...mirror.hitsFor(`${folder}/textual.onnx`), ...mirror.hitsFor(`${folder}/visual.onnx`)];
     assert.equal(hits.length, 3);
     assert.ok(hits.some((h) => h.status === 206 && /^bytes=\d+-$/.test(h.range ?? '')));

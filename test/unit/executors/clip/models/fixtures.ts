@@ -30,6 +30,8 @@ export interface MirrorBehaviour {
   chunkDelayMs?: number;
   /** On the next request only: send this many bytes, then cut the connection. */
   dropOnceAfter?: number;
+  /** Awaited before that cut (default: 20 ms), e.g. until the client has the bytes on disk. */
+  beforeDrop?: (path: string, sent: number) => Promise<void>;
 }
 
 export interface Mirror {
@@ -75,7 +77,7 @@ async function serve(m: Mirror, req: IncomingMessage, res: ServerResponse): Prom
     const end = Math.min(slice.length, i + 16 * 1024);
     if (drop !== undefined && end > drop) {
       res.write(slice.subarray(i, drop));
-      await sleep(20);
+      await (m.behaviour.beforeDrop?.(path, start + drop) ?? sleep(20));
       res.socket?.destroy();
       return;
     }
