@@ -6,8 +6,7 @@
  */
 import { move } from 'piscina';
 import { ClipflowError } from '../../../core/errors.js';
-import { cropImage, normaliseCropInto } from './preprocess.js';
-import { decodeImage } from './source.js';
+import { preprocessImage } from './preprocess.js';
 
 export interface PreprocessTask {
   /** Encoded image bytes or a `data:` URI. */
@@ -25,14 +24,11 @@ export interface PreprocessTask {
 export type PreprocessResult = Float32Array | { invalid: string };
 
 export default async function preprocess(task: PreprocessTask): Promise<PreprocessResult> {
-  let crop;
   try {
-    crop = cropImage(await decodeImage(task.source, { maxPixels: task.maxPixels }), task.size);
+    const { source, size, maxPixels, mean, std } = task;
+    return move(await preprocessImage(source, { size, maxPixels, normalization: { mean, std } })) as Float32Array;
   } catch (e) {
     if (e instanceof ClipflowError && e.code === 'INVALID_ARGUMENT') return { invalid: e.message };
     throw e;
   }
-  const pixels = new Float32Array(3 * task.size * task.size);
-  normaliseCropInto(crop, pixels, 0, { mean: task.mean, std: task.std });
-  return move(pixels) as Float32Array;
 }
