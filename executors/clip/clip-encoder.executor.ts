@@ -104,11 +104,10 @@ export class ClipEncoder extends Executor {
    * Threads that decode, crop and normalise images, so the event loop only copies
    * pixels into batches. They cost ~0.5-1.5 ms of CPU a document more than working on
    * the event loop (measured on 2 cores), which pays where the event loop is the
-   * bottleneck: on a GPU (H200, WebGPU) 640x427 JPEGs went from 149-202/s to
-   * 282-329/s with 16 decode-and-crop threads. On the CPU provider ORT's threads
-   * already fill the cores. At most 4 by default: a thread spends ~2-2.5 ms on a JPEG
-   * (sharp's decode itself runs on the libuv pool), so 4 outpace what the event loop
-   * can still feed, and each costs ~45 MB of RSS.
+   * bottleneck. On a GPU (H200, WebGPU, 16 vCPUs) one client's 640x427 JPEGs went
+   * from ~320/s with none to ~920/s with 4, each holding 4 images at once
+   * (TASKS_PER_THREAD); 8 threads or 16 served no more. On the CPU provider ORT's
+   * threads already fill the cores. At most 4 by default: each costs ~45 MB of RSS.
    */
   private preprocessThreads(): number {
     if (this.opts.preprocess_threads !== undefined) return this.opts.preprocess_threads;

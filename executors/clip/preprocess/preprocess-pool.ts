@@ -7,6 +7,13 @@ import type { PreprocessResult, PreprocessTask } from './preprocess.worker.js';
 const WORKER_URL = new URL(`./preprocess.worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 
 /**
+ * Tasks one thread holds at once. A task spends most of its time waiting for its
+ * decode, which runs on the libuv pool (sharp, zlib), so one task per thread
+ * leaves the thread idle while it waits.
+ */
+export const TASKS_PER_THREAD = 4;
+
+/**
  * Decode, crop and normalise on a pool of worker threads (piscina). Idle threads
  * hold the process open no longer than idle sockets do; `close()` ends them.
  */
@@ -15,7 +22,7 @@ export class PreprocessPool {
 
   constructor(threads: number) {
     const n = Math.max(1, Math.floor(threads));
-    this.pool = new Piscina({ filename: WORKER_URL.href, minThreads: n, maxThreads: n, idleTimeout: Infinity });
+    this.pool = new Piscina({ filename: WORKER_URL.href, minThreads: n, maxThreads: n, concurrentTasksPerWorker: TASKS_PER_THREAD, idleTimeout: Infinity });
   }
 
   /**
@@ -33,6 +40,11 @@ export class PreprocessPool {
     const result = await this.pool.run({ source: own, size, maxPixels, mean: norm.mean, std: norm.std }, { transferList });
     if (!(result instanceof Float32Array)) throw new BadRequestError(result.invalid);
     return result;
+  }
+
+  /** Tasks waiting for a thread with room: all hold TASKS_PER_THREAD already. */
+  get queued(): number {
+    return this.pool.queueSize;
   }
 
   close(): Promise<void> {

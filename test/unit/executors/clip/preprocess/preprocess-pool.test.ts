@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { BadRequestError } from '../../../../../core/errors.js';
-import { PreprocessPool } from '../../../../../executors/clip/preprocess/preprocess-pool.js';
+import { PreprocessPool, TASKS_PER_THREAD } from '../../../../../executors/clip/preprocess/preprocess-pool.js';
 import { CLIP_NORMALIZATION, decodeImage, preprocessInto } from '../../../../../executors/clip/preprocess/index.js';
 
 describe('PreprocessPool', () => {
@@ -40,5 +40,21 @@ describe('PreprocessPool', () => {
     const big = new Uint8Array(await sharp({ create: { width: 300, height: 300, channels: 3, background: '#000' } }).png().toBuffer());
     await assert.rejects(pool.pixels(big, 32, 1000, CLIP_NORMALIZATION), (e: Error) => e instanceof BadRequestError && /90000 pixels|300x300/.test(e.message));
     assert.equal((await pool.pixels(big, 32, 1e8, CLIP_NORMALIZATION)).length, 3 * 32 * 32);
+  });
+
+  it('one thread holds several images at once, so it works while their decodes wait on the libuv pool', async () => {
+    const single = new PreprocessPool(1);
+    try {
+      const png = new Uint8Array(await sharp({ create: { width: 64, height: 48, channels: 3, background: '#3a7' } }).png().toBuffer());
+      await single.pixels(png, 32, 1e8, CLIP_NORMALIZATION); // the thread is up
+      const n = TASKS_PER_THREAD + 2;
+      const runs = Array.from({ length: n }, () => single.pixels(png, 32, 1e8, CLIP_NORMALIZATION));
+      const queued = single.queued;
+      for (const pixels of await Promise.all(runs)) assert.equal(pixels.length, 3 * 32 * 32);
+      assert.equal(queued, n - TASKS_PER_THREAD, 'the thread took TASKS_PER_THREAD at once');
+      assert.equal(single.queued, 0);
+    } finally {
+      await single.close();
+    }
   });
 });
