@@ -42,16 +42,25 @@ describe('PreprocessPool', () => {
     assert.equal((await pool.pixels(big, 32, 1e8, CLIP_NORMALIZATION)).length, 3 * 32 * 32);
   });
 
-  it('one thread holds several images at once, so it works while their decodes wait on the libuv pool', async () => {
+  it('one thread holds several images at once, each getting its own pixels, while their decodes wait on the libuv pool', async () => {
     const single = new PreprocessPool(1);
     try {
-      const png = new Uint8Array(await sharp({ create: { width: 64, height: 48, channels: 3, background: '#3a7' } }).png().toBuffer());
-      await single.pixels(png, 32, 1e8, CLIP_NORMALIZATION); // the thread is up
       const n = TASKS_PER_THREAD + 2;
-      const runs = Array.from({ length: n }, () => single.pixels(png, 32, 1e8, CLIP_NORMALIZATION));
+      // Different sizes and formats, so crops that shared a buffer across their awaits would differ.
+      const images = await Promise.all(Array.from({ length: n }, (_, i) => {
+        const picture = sharp({ create: { width: 40 + 13 * i, height: 90 - 7 * i, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 40 + 20 * i, sigma: 30 } } });
+        return (i % 2 ? picture.jpeg() : picture.png()).toBuffer().then((b) => new Uint8Array(b));
+      }));
+      await single.pixels(images[0]!, 32, 1e8, CLIP_NORMALIZATION); // the thread is up
+      const runs = images.map((image) => single.pixels(image, 32, 1e8, CLIP_NORMALIZATION));
       const queued = single.queued;
-      for (const pixels of await Promise.all(runs)) assert.equal(pixels.length, 3 * 32 * 32);
+      const results = await Promise.all(runs);
       assert.equal(queued, n - TASKS_PER_THREAD, 'the thread took TASKS_PER_THREAD at once');
+      for (const [i, image] of images.entries()) {
+        const local = new Float32Array(3 * 32 * 32);
+        preprocessInto(await decodeImage(image), 32, local, 0, CLIP_NORMALIZATION);
+        assert.deepEqual(results[i], local, `image ${i}`);
+      }
       assert.equal(single.queued, 0);
     } finally {
       await single.close();
