@@ -86,6 +86,20 @@ describe('transport contract', () => {
     assert.match(JSON.stringify(typed.json), /data\[0\]\.text/);
   });
 
+  it('http and websocket: a "__proto__" key is refused however it is spelled; the text "__proto__" is only text', async () => {
+    const escaped = '{"data": [{"text": "a", "tags": {"\\u005f_proto__": {"polluted": true}}}], "execEndpoint": "/encode"}';
+    const refused = await httpRaw(serving.url('http'), escaped);
+    assert.equal(refused.status, 400);
+    assert.match(String((refused.json.error as Record<string, unknown>).message), /the key "__proto__" is not allowed/);
+    const text = JSON.stringify({ data: [{ text: '__proto__' }], execEndpoint: '/encode' });
+    const ok = await httpRaw(serving.url('http'), text);
+    assert.equal(ok.status, 200);
+    assertClose(Float32Array.from((ok.json as { data: Array<{ embedding: number[] }> }).data[0]!.embedding), hashEmbedding('__proto__', 8));
+    const [bad, good] = await wsRaw(serving.url('websocket'), escaped, text);
+    assert.match(String((bad.error as Record<string, unknown>).message), /the key "__proto__" is not allowed/);
+    assertClose(Float32Array.from((good.data as Array<{ embedding: number[] }>)[0]!.embedding), hashEmbedding('__proto__', 8));
+  });
+
   it('websocket: a malformed frame gets an error reply and the socket keeps serving', async () => {
     const [bad, good] = await wsRaw(serving.url('websocket'), '{"data": [{"text": 5}]}', JSON.stringify({ data: [{ text: 'ok' }], execEndpoint: '/encode' }));
     assert.match(JSON.stringify(bad), /data\[0\]\.text/);

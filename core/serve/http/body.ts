@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BadRequestError } from '../../errors.js';
+import { hasProtoKey, jsonText } from '../../json/parse.js';
 import { firstInvalidUtf8 } from '../../util/utf8.js';
 import { HttpStatusError } from './errors.js';
 
@@ -23,14 +24,15 @@ function isJsonLike(contentType: string): boolean {
 /** Parses a body text as JSON with a message that says what is wrong. Empty means no body. */
 export function parseJsonBody(text: string): unknown {
   if (text.trim() === '') return undefined;
-  // A bare JSON.parse keeps "__proto__" as an own key; refusing it up front stops
-  // prototype pollution in any later spread/merge of `parameters` or tags.
-  if (text.includes('"__proto__"')) throw new BadRequestError('request body: the key "__proto__" is not allowed');
+  let body: unknown;
   try {
-    return JSON.parse(text);
+    body = JSON.parse(text);
   } catch (e) {
     throw new BadRequestError(`request body: invalid JSON (${(e as Error).message})`);
   }
+  // Refused so that no later merge of `parameters` or tags can set a prototype.
+  if (hasProtoKey(body)) throw new BadRequestError('request body: the key "__proto__" is not allowed');
+  return body;
 }
 
 /**
@@ -49,7 +51,7 @@ export function installBodyParser(app: FastifyInstance): void {
     }
     try {
       if (typeof body !== 'string' && !isUtf8(body)) throw new BadRequestError(`request body: not valid UTF-8 (at byte ${firstInvalidUtf8(body)}); JSON must be UTF-8`);
-      done(null, parseJsonBody(typeof body === 'string' ? body : body.toString('utf8')));
+      done(null, parseJsonBody(typeof body === 'string' ? body : jsonText(body)));
     } catch (e) {
       done(e as Error, undefined);
     }

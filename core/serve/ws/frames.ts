@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { RawData } from 'ws';
 import { BadRequestError, ClipflowError, errorCodeOf, errorMessage, STATUS_MAP, type ErrorCode } from '../../errors.js';
+import { hasProtoKey, jsonText } from '../../json/parse.js';
 import { dataRequestFromJson, dataRequestToJson, statusToJson } from '../../json/request.json.js';
 import { decodeDataRequest, encodeDataRequest, encodeStatus } from '../../proto/request.codec.js';
 import { T } from '../../proto/schema.js';
@@ -63,7 +64,7 @@ export function decodeFrame(mode: WsMode, data: RawData): Incoming {
   // ws already refuses invalid UTF-8 in text frames (closing with 1007); a binary
   // frame on the json subprotocol gets no such check, and must not be decoded lossily.
   if (!isUtf8(buf)) return { kind: 'invalid', error: new BadRequestError(`frame: not valid UTF-8 (at byte ${firstInvalidUtf8(buf)}); JSON must be UTF-8`) };
-  const text = buf.toString('utf8');
+  const text = jsonText(buf);
   if (text.trim() === '') return { kind: 'dryRun' };
   let body: unknown;
   try {
@@ -72,7 +73,7 @@ export function decodeFrame(mode: WsMode, data: RawData): Incoming {
     return { kind: 'invalid', error: new BadRequestError(`frame: invalid JSON (${(e as Error).message})`) };
   }
   if (body && typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0) return { kind: 'end' };
-  if (text.includes('"__proto__"')) {
+  if (hasProtoKey(body)) {
     return { kind: 'invalid', error: new BadRequestError('frame: the key "__proto__" is not allowed'), requestId: jsonRequestId(body) };
   }
   try {
