@@ -143,7 +143,7 @@ export function documentFromProto(p: DocumentProtoObj, where = 'document'): Docu
       throw e instanceof BadRequestError ? e : new BadRequestError(`${where}.embedding: ${(e as Error).message}`);
     }
   }
-  if (p.tags) d.tags = fromStruct(p.tags);
+  if (p.tags) d.tags = fromStruct(p.tags, `${where}.tags`);
   if (p.scores) d.scores = scoresFromProto(p.scores);
   if (p.evaluations) d.evaluations = scoresFromProto(p.evaluations);
   return d;

@@ -131,7 +131,7 @@ export function dataRequestFromProto(p: DataRequestObj): DataRequest {
     endpoint: own(header, 'execEndpoint') ? header.execEndpoint : undefined,
     targetExecutor: header.targetExecutor || undefined,
     timeout: own(header, 'timeout') ? header.timeout : undefined,
-    parameters: fromStruct(p.parameters),
+    parameters: fromStruct(p.parameters, 'parameters'),
     docs,
     routes: (p.routes ?? []).map(routeFromProto),
   });

@@ -2,6 +2,8 @@
  * google.protobuf.Struct <-> plain JSON values, in protobufjs's object form.
  * Struct is JSON-typed: every number is a double, as in Jina.
  */
+import { BadRequestError } from '../errors.js';
+
 export interface ValueObj {
   nullValue?: number;
   numberValue?: number;
@@ -34,20 +36,24 @@ export function toValue(v: unknown): ValueObj {
   return { stringValue: String(v) };
 }
 
-export function fromStruct(s: StructObj | null | undefined): Record<string, unknown> {
+/** A decoded Struct as a plain object; `where` names it in errors (`parameters`, `data.docs[0].tags`). */
+export function fromStruct(s: StructObj | null | undefined, where = 'struct'): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (!s?.fields) return out;
-  for (const [k, v] of Object.entries(s.fields)) out[k] = fromValue(v);
+  // protobufjs keeps a "__proto__" map key as an own key; copied by assignment below it
+  // would set `out`'s prototype. Refused, as the JSON transports refuse it.
+  if (Object.hasOwn(s.fields, '__proto__')) throw new BadRequestError(`${where}: the key "__proto__" is not allowed`);
+  for (const [k, v] of Object.entries(s.fields)) out[k] = fromValue(v, `${where}.${k}`);
   return out;
 }
 
-export function fromValue(v: ValueObj | null | undefined): unknown {
+export function fromValue(v: ValueObj | null | undefined, where = 'value'): unknown {
   if (!v) return null;
   if (has(v, 'numberValue')) return v.numberValue;
   if (has(v, 'stringValue')) return v.stringValue;
   if (has(v, 'boolValue')) return v.boolValue;
-  if (has(v, 'structValue')) return fromStruct(v.structValue);
-  if (has(v, 'listValue')) return (v.listValue?.values ?? []).map(fromValue);
+  if (has(v, 'structValue')) return fromStruct(v.structValue, where);
+  if (has(v, 'listValue')) return (v.listValue?.values ?? []).map((item, i) => fromValue(item, `${where}[${i}]`));
   return null;
 }
 

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '../../core/client/client.js';
 import { Document } from '../../core/document/document.js';
+import { T } from '../../core/proto/schema.js';
 import { hashEmbedding } from '../fixtures/executors/basic.js';
 import { BASIC_EXECUTORS, ENCODER_FLOW, flowYaml, serveYaml } from '../helpers/flows.js';
 import { grpcRaw, httpRaw, wsRaw } from '../helpers/raw.js';
@@ -76,6 +77,15 @@ describe('transport contract', () => {
     const r = await grpcRaw(serving.url('grpc').replace('grpc://', ''), Buffer.from([0x0a, 0xff, 0xff, 0xff]));
     assert.equal(r.code, 3);
     assert.match(r.details, /DataRequestProto/);
+  });
+
+  it('grpc: a "__proto__" key in parameters is INVALID_ARGUMENT, as the JSON transports refuse it', async () => {
+    const fields = Object.create(null) as Record<string, unknown>;
+    fields['__proto__'] = { structValue: { fields: { polluted: { boolValue: true } } } };
+    const bytes = T.dataRequest.encode({ header: { requestId: 'r1', execEndpoint: '/encode' }, parameters: { fields } }).finish();
+    const r = await grpcRaw(serving.url('grpc').replace('grpc://', ''), Buffer.from(bytes));
+    assert.equal(r.code, 3);
+    assert.match(r.details, /parameters: the key "__proto__" is not allowed/);
   });
 
   it('http: malformed JSON is a 400 naming the problem', async () => {

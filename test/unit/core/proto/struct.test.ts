@@ -53,4 +53,18 @@ describe('Struct conversion', () => {
     assert.equal(fromValue(undefined), null);
     assert.equal(fromValue({}), null);
   });
+
+  it('refuses a "__proto__" key at any depth, naming where it is, rather than letting it set a prototype', () => {
+    const withKey = (value: Record<string, unknown>) => {
+      const fields = Object.create(null) as Record<string, unknown>;
+      fields['__proto__'] = value;
+      fields.ok = { numberValue: 1 };
+      return { fields };
+    };
+    const top = Struct().encode(withKey({ structValue: { fields: { polluted: { boolValue: true } } } })).finish();
+    assert.throws(() => fromStruct(Struct().decode(top) as unknown as StructObj, 'parameters'), (e: Error) => e.name === 'BadRequestError' && e.message === 'parameters: the key "__proto__" is not allowed');
+    const nested = Struct().encode({ fields: { a: { listValue: { values: [{ numberValue: 1 }, { structValue: withKey({ nullValue: 0 }) }] } } } }).finish();
+    assert.throws(() => fromStruct(Struct().decode(nested) as unknown as StructObj, 'data.docs[0].tags'), /^BadRequestError: data\.docs\[0\]\.tags\.a\[1\]: the key "__proto__" is not allowed$/);
+    assert.deepEqual(unwire(wire({ proto: '__proto__', __proto__x: 1 })), { proto: '__proto__', __proto__x: 1 });
+  });
 });
