@@ -43,17 +43,22 @@ export function fromStruct(s: StructObj | null | undefined, where = 'struct'): R
   // protobufjs keeps a "__proto__" map key as an own key; copied by assignment below it
   // would set `out`'s prototype. Refused, as the JSON transports refuse it.
   if (Object.hasOwn(s.fields, '__proto__')) throw new BadRequestError(`${where}: the key "__proto__" is not allowed`);
-  for (const [k, v] of Object.entries(s.fields)) out[k] = fromValue(v, `${where}.${k}`);
+  for (const [k, v] of Object.entries(s.fields)) out[k] = fromValue(v, where, `.${k}`);
   return out;
 }
 
-export function fromValue(v: ValueObj | null | undefined, where = 'value'): unknown {
+/**
+ * A decoded Value. Its path in errors is `where` + `step`, joined only when the value
+ * nests further, so a long list of numbers builds no strings.
+ */
+export function fromValue(v: ValueObj | null | undefined, where = 'value', step: string | number = ''): unknown {
   if (!v) return null;
   if (has(v, 'numberValue')) return v.numberValue;
   if (has(v, 'stringValue')) return v.stringValue;
   if (has(v, 'boolValue')) return v.boolValue;
-  if (has(v, 'structValue')) return fromStruct(v.structValue, where);
-  if (has(v, 'listValue')) return (v.listValue?.values ?? []).map((item, i) => fromValue(item, `${where}[${i}]`));
+  const here = typeof step === 'number' ? `${where}[${step}]` : where + step;
+  if (has(v, 'structValue')) return fromStruct(v.structValue, here);
+  if (has(v, 'listValue')) return (v.listValue?.values ?? []).map((item, i) => fromValue(item, here, i));
   return null;
 }
 
