@@ -150,12 +150,14 @@ export function formatTable(r: BenchReport): string {
 
   if (peer) {
     out.push('', `transformers.js ${peer.version} (same graphs and session options; config check ${peer.config.ok ? 'ok' : `missing ${peer.config.missing.join(', ')}`})`);
-    const peerRow = (label: string, x: PeerPoint, unit: string) => [label, `${fmt(x.perSecond)} ${unit}/s`, `${ms(x.latency.p50)} ms/batch`, fmt(x.cpuMsPerItem),
+    const peerRow = (label: string, x: PeerPoint, unit: string) => [label, `${fmt(x.perSecond)} ${unit}/s`, `${ms(x.latency.p50)} ms/${x.batch === 1 ? 'call' : 'batch'}`, fmt(x.cpuMsPerItem),
       x.paired ? fmt(x.paired.perSecond) : '', x.paired ? `${fmt(x.paired.ratio, 2)}x` : '', x.paired ? roundsOf(x.paired) : ''];
     out.push(grid([
       ['point', 'throughput', 'p50', 'CPU ms/item', 'paired raw/s', 'vs paired', 'rounds'],
       peerRow(`JPEG ${s.inputs.jpegSize.join('x')} end to end, batch 32`, peer.jpegImages, 'img'),
       peerRow(`short captions, batch 32 (padded to ${peer.shortCaptions.paddedLength})`, peer.shortCaptions, 'txt'),
+      peerRow('JPEG, one image a call', peer.single.jpegImages, 'img'),
+      peerRow('short captions, one a call (unpadded)', peer.single.shortCaptions, 'txt'),
     ]));
     out.push(`  truncation of a ${peer.truncation.inputTokens}-token text to 77: last id ${peer.truncation.lastId} ` +
       `(${peer.truncation.keepsEot ? 'keeps EOT like OpenAI' : 'EOT dropped, unlike OpenAI CLIP'}); ` +

@@ -1,7 +1,7 @@
 /**
  * transformers.js (the Node peer) on the same hf-layout graphs: JPEG images/s
  * end to end (decode → CLIPImageProcessor → vision model) and short captions/s
- * (tokenizer with padding to the longest → text model), both at batch 32,
+ * (tokenizer with padding to the longest → text model), at batch 32 and one at a time,
  * with the same ORT session options clipflow uses so the difference is the
  * pipeline around the graph, not thread settings. It stays loaded in its own
  * section process while the suite alternates its points with raw measurements.
@@ -26,6 +26,8 @@ export interface TransformersJsResults {
   config: ConfigCheck;
   jpegImages: PeerPoint;
   shortCaptions: PeerPoint & { paddedLength: number };
+  /** The same inputs one document a call, as a transformers.js service answers one-document requests. */
+  single: { jpegImages: PeerPoint; shortCaptions: PeerPoint };
   /** A 100+-token text truncated at 77: is its last id EOT (49407), as OpenAI's tokenizer keeps it? */
   truncation: { inputTokens: number; lastId: number; keepsEot: boolean };
   /** Short captions whose ids differ from clipflow's tokenizer (0 = the tokenizer.json is faithful). */
@@ -53,8 +55,8 @@ export interface PeerOptions {
   halfPixels?: boolean;
 }
 
-/** The two points transformers.js is measured on. */
-export type PeerPointKind = 'jpeg' | 'short';
+/** The points transformers.js is measured on: 32 documents a call, or one. */
+export type PeerPointKind = 'jpeg' | 'short' | 'jpeg-single' | 'short-single';
 
 type Tensorish = { data: ArrayLike<number | bigint>; dims: number[]; dispose?: () => void };
 
@@ -94,11 +96,17 @@ export class TransformersJsPeer {
     return new TransformersJsPeer(await load(o));
   }
 
-  /** JPEGs end to end at batch 32 (decode -> processor -> vision model), or the 32 short captions. */
+  /**
+   * JPEGs end to end (decode -> processor -> vision model) or short captions
+   * (tokenizer -> text model), 32 to a call, or one to a call as a service
+   * built on transformers.js runs one-document requests (it has no
+   * cross-request batching).
+   */
   point(kind: PeerPointKind, budget: Budget): Promise<PeerPoint> {
     const m = this.m;
-    if (kind === 'jpeg') {
-      const imageBatch = () => Array.from({ length: 32 }, () => m.jpegs[m.next++ % m.jpegs.length]!);
+    const batch = kind.endsWith('-single') ? 1 : 32;
+    if (kind.startsWith('jpeg')) {
+      const imageBatch = () => Array.from({ length: batch }, () => m.jpegs[m.next++ % m.jpegs.length]!);
       return timeLoop(budget, async () => {
         const images = await Promise.all(imageBatch().map((b) => RawImage.fromBlob(new Blob([b], { type: 'image/jpeg' }))));
         const inputs = (await m.processor(images)) as { pixel_values: Tensorish };
@@ -109,16 +117,18 @@ export class TransformersJsPeer {
         const out = (await m.visionModel(inputs)) as Record<string, Tensorish>;
         out.image_embeds?.dispose?.();
         return images.length;
-      }).then((p) => ({ ...p, batch: 32 }));
+      }).then((p) => ({ ...p, batch }));
     }
     const fixed = m.options.fixedTextLength;
     const padding = fixed ? { padding: 'max_length', max_length: fixed, truncation: true } as const : { padding: true, truncation: true } as const;
+    const all = m.captions.texts;
+    const texts = batch === all.length ? () => all : () => Array.from({ length: batch }, () => all[m.next++ % all.length]!);
     return timeLoop(budget, async () => {
-      const inputs = m.tokenizer(m.captions.texts, padding);
-      const out = (await m.textModel(inputs)) as Record<string, Tensorish>;
+      const some = texts();
+      const out = (await m.textModel(m.tokenizer(some, padding))) as Record<string, Tensorish>;
       out.text_embeds?.dispose?.();
-      return m.captions.texts.length;
-    }).then((p) => ({ ...p, batch: 32 }));
+      return some.length;
+    }).then((p) => ({ ...p, batch }));
   }
 
   /** Parity checks: the same ids as clipflow on the captions, and what happens past 77 tokens. */

@@ -71,11 +71,19 @@ test('bench --quick runs every section on the tiny model and writes finite numbe
     assert.ok(peer.jpegImages.perSecond > 0 && peer.shortCaptions.perSecond > 0);
     assert.equal(peer.jpegImages.paired?.rounds.length, 2);
     assert.equal(peer.shortCaptions.paired?.kind, 'texts-short');
+    for (const [single, batched] of [[peer.single.jpegImages, peer.jpegImages], [peer.single.shortCaptions, peer.shortCaptions]] as const) {
+      assert.equal(single.batch, 1);
+      assert.ok(single.perSecond > 0 && single.latency.p50 < batched.latency.p50, 'a call of one document takes less time than a call of 32');
+      assert.equal(single.paired?.rounds.length, 2);
+    }
     assert.equal(typeof peer.truncation.keepsEot, 'boolean');
 
     // Every target row is there, with a verdict.
     assert.equal(report.headlines.filter((h) => h.target !== null).length, 7);
     for (const h of report.headlines) assert.ok(h.target === null || typeof h.pass === 'boolean');
+    const perCall = report.headlines.filter((h) => /transformers\.js one (image )?a call/.test(h.name));
+    assert.equal(perCall.length, 2, 'one-document clients are compared with transformers.js one document a call');
+    for (const h of perCall) assert.ok(Number.isFinite(h.measured) && h.measured > 0 && /one a call/.test(h.basis), h.basis);
     for (const section of ['Raw ORT ceiling', 'Served end to end', 'Where the served time goes', 'Latency', 'Peak RSS', 'transformers.js', 'Headline ratios']) {
       assert.match(run.table, new RegExp(section));
     }
