@@ -157,7 +157,7 @@ export function formatTable(r: BenchReport): string {
       peerRow(`JPEG ${s.inputs.jpegSize.join('x')} end to end, batch 32`, peer.jpegImages, 'img'),
       peerRow(`short captions, batch 32 (padded to ${peer.shortCaptions.paddedLength})`, peer.shortCaptions, 'txt'),
       peerRow('JPEG, one image a call', peer.single.jpegImages, 'img'),
-      peerRow('short captions, one a call (unpadded)', peer.single.shortCaptions, 'txt'),
+      peerRow('short captions, one a call', peer.single.shortCaptions, 'txt'),
     ]));
     out.push(`  truncation of a ${peer.truncation.inputTokens}-token text to 77: last id ${peer.truncation.lastId} ` +
       `(${peer.truncation.keepsEot ? 'keeps EOT like OpenAI' : 'EOT dropped, unlike OpenAI CLIP'}); ` +
