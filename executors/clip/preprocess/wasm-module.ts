@@ -1,9 +1,9 @@
 /**
  * A minimal WebAssembly binary writer: just what resample-simd.ts,
- * normalise-simd.ts and png-unfilter-simd.ts need to emit their kernels (i32 locals and params, v128 locals,
- * one exported memory, structured loops, core i32 and a few SIMD instructions). Emitting the bytes from TypeScript
- * keeps the build free of a wasm toolchain, like the ONNX graphs the model
- * generator writes.
+ * normalise-simd.ts and png-unfilter-simd.ts need to emit their kernels (i32
+ * locals and params, v128 locals, one exported memory, structured loops, core
+ * i32 and a few SIMD instructions). Emitting the bytes from TypeScript keeps the
+ * build free of a wasm toolchain, like the ONNX graphs the model generator writes.
  */
 
 /** Unsigned LEB128. */
