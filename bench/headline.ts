@@ -83,6 +83,20 @@ export function headlines(raw: RawResults, served: ServedResults, peer: Transfor
     vsRaw(`${p} 77-token texts/s vs raw 77 (same graph)`, 'long77', 1, null, 'dynamic b32 at 77'),
     vsRaw(`${n} short-caption clients vs raw`, 'short', n, null, 'dynamic b32'),
   );
+  const plans = raw.texts.captionPlans;
+  if (plans) {
+    // The same served point over a shorter raw: the paired ratio (over raw at the padded length, measured around it)
+    // moved by how much faster that raw ran than raw at the padded length in the raw section.
+    const vsShorterRaw = (name: string, shorter: number, what: string) => {
+      const base = vsRaw(name, 'short', 1, null, what);
+      const scale = raw.texts.short.perSecond / shorter;
+      return { ...base, measured: base.measured * scale, vsStartRaw: base.vsStartRaw * scale, basis: `${base.basis}, x raw at the padded length / raw ${what} (raw section)` };
+    };
+    out.push(
+      vsShorterRaw(`${p} short captions/s vs raw in the server's runs`, plans.planned.perSecond, "in the server's runs"),
+      vsShorterRaw(`${p} short captions/s vs raw at each caption's length`, plans.unpadded.perSecond, 'at each caption\'s own length'),
+    );
+  }
   if (lat) {
     out.push(row('single image p50 minus raw batch-1 image', lat.image.p50 - raw.images.b1.latency.p50, 'ms', null, '<=', `${p} sequential one-JPEG p50 - raw b1 p50`));
   }

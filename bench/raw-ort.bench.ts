@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { toFloat16Bits } from '../core/util/float16.js';
+import { planTextRuns, runOverheadTokens } from '../executors/clip/text-batches.js';
 import { ortSessionOptions } from '../runtimes/onnx/onnx.open.js';
 import type { ExecutionProvider } from '../runtimes/runtime.js';
 import { benchTokenizer, LATENCY_CAPTION, longTexts, randomPixels, shortCaptions } from './inputs.js';
@@ -33,8 +34,27 @@ export interface RawResults {
     single: RawPoint;
     /** The hf text graph's fixed sequence length; null when the axis is dynamic (the usual export). */
     hfFixedLength: number | null;
+    /** The short captions at less than their padded length; null on a fixed-length graph. */
+    captionPlans: CaptionPlans | null;
   };
   peakRssMb: number;
+}
+
+/**
+ * The 32 short captions run shorter than their padded length, on a graph whose
+ * sequence axis is dynamic. These say what "raw at the same padded length"
+ * would be under the other ways of reading it: at the server's own padding, or
+ * at none.
+ */
+export interface CaptionPlans {
+  /** As the server runs them: sorted by length, cut where planTextRuns cuts them on this provider, each run padded to its longest. */
+  planned: Throughput & { runs: Array<{ size: number; seqLength: number }> };
+  /**
+   * Each caption at its own length: batch 32 timed at every length the captions
+   * have, weighted by how many have it. The ceiling with no padding and no
+   * price for extra runs, which no server reaches.
+   */
+  unpadded: { perSecond: number; byLength: Array<{ seqLength: number; captions: number; perSecond: number }> };
 }
 
 /** Options of the raw section. */
@@ -139,10 +159,36 @@ export async function runPoint(session: ort.InferenceSession, feeds: Record<stri
   return { ...measured, batch, ...(seqLength !== undefined ? { seqLength } : {}) };
 }
 
+/** Times the short captions as the server's plan runs them, and each at its own length (see CaptionPlans). */
+export async function captionPlans(session: ort.InferenceSession, seed: number, provider: ExecutionProvider, budget: Budget): Promise<CaptionPlans> {
+  const tok = await benchTokenizer();
+  const rows = (await shortCaptions(seed)).texts.map((t) => [tok.sot, ...tok.encode(t), tok.eot]).sort((a, b) => a.length - b.length);
+  const ends = planTextRuns(rows.map((r) => r.length), 32, runOverheadTokens(provider));
+  const runs = ends.map((end, i) => rows.slice(i === 0 ? 0 : ends[i - 1], end));
+  const runFeeds = runs.map((run) => textFeeds(session, run, run.at(-1)!.length));
+  const output = embedsOutput(session);
+  const planned = await timeLoop(budget, async () => {
+    for (const feeds of runFeeds) (await session.run(feeds, [output]))[output]?.dispose();
+    return rows.length;
+  });
+  const byLength: CaptionPlans['unpadded']['byLength'] = [];
+  for (const length of new Set(rows.map((r) => r.length))) {
+    const same = rows.filter((r) => r.length === length);
+    const full = Array.from({ length: 32 }, (_, i) => same[i % same.length]!);
+    const point = await runPoint(session, textFeeds(session, full, length), 32, budget, length);
+    byLength.push({ seqLength: length, captions: same.length, perSecond: point.perSecond });
+  }
+  const secondsPerCaption = byLength.reduce((s, x) => s + x.captions / x.perSecond, 0) / rows.length;
+  return {
+    planned: { ...planned, runs: runs.map((run) => ({ size: run.length, seqLength: run.at(-1)!.length })) },
+    unpadded: { perSecond: 1 / secondsPerCaption, byLength },
+  };
+}
+
 /**
  * Measures the ceiling: images/s at batch 1, 8 and 32, texts/s at batch 32 on
- * the fixed-77 and dynamic graphs, and single-text latency at the latency
- * caption's length. Meant to run alone in its own process (see child.ts), so
+ * the fixed-77 and dynamic graphs, single-text latency at the latency
+ * caption's length, and the short captions planned and unpadded. Meant to run alone in its own process (see child.ts), so
  * its threads and memory don't mix with the served section's.
  */
 export async function runRawOrt(o: RawOptions): Promise<RawResults> {
@@ -169,13 +215,15 @@ export async function runRawOrt(o: RawOptions): Promise<RawResults> {
   const dynamic77 = await runPoint(dynamic, texts.long77.feeds, 32, o.budget, 77);
   const short = await runPoint(dynamic, texts.short.feeds, 32, o.budget, texts.short.seqLength);
   const single = await runPoint(dynamic, texts.single.feeds, 1, o.budget, texts.single.seqLength);
+  // Each length a point of its own: half the budget each keeps the section's time near what it was.
+  const plans = texts.fixedLength === null ? await captionPlans(dynamic, o.seed, o.provider, { ...o.budget, budgetMs: o.budget.budgetMs / 2 }) : null;
   await dynamic.release();
 
   return {
     threads: { intraOp: o.intraOpThreads, interOp: 1 },
     images,
     pixelType: pixels,
-    texts: { fixed77, dynamic77, short, single, hfFixedLength: texts.fixedLength },
+    texts: { fixed77, dynamic77, short, single, hfFixedLength: texts.fixedLength, captionPlans: plans },
     peakRssMb: peakRssMb(),
   };
 }

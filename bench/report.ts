@@ -78,6 +78,12 @@ export function formatTable(r: BenchReport): string {
     rawRow(`texts b32, ${raw.texts.short.seqLength} tokens (short captions)`, raw.texts.short, 'txt'),
     rawRow(`text b1, ${raw.texts.single.seqLength} tokens (latency caption)`, raw.texts.single, 'txt'),
   ]));
+  const plans = raw.texts.captionPlans;
+  if (plans) {
+    const runs = plans.planned.runs.map((x) => `${x.size}x${x.seqLength}`).join(' + ');
+    out.push(`  short captions in the server's runs (${runs}): ${fmt(plans.planned.perSecond)} txt/s; ` +
+      `each at its own length (b32 at ${plans.unpadded.byLength.map((x) => x.seqLength).join('/')} tokens, weighted): ${fmt(plans.unpadded.perSecond)} txt/s`);
+  }
   const rc = r.rawRecheck;
   out.push(`  recheck after the served section: images b32 ${fmt(rc.imagesB32.perSecond)}/s (x${fmt(rc.imagesDrift, 2)}), ` +
     `short texts b32 ${fmt(rc.textsShort.perSecond)}/s (x${fmt(rc.textsDrift, 2)})` +

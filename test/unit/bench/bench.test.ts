@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { shortCaptions } from '../../../bench/inputs.js';
 import { externalBenchModels } from '../../../bench/models.js';
 import { writeTransformersJsModel } from '../../../bench/transformers-js-files.js';
 import { generateClipModel } from '../../../tools/clip-model/generate.js';
@@ -13,6 +14,7 @@ import { getPreset } from '../../../tools/clip-model/presets.js';
 import { resolveBenchOptions } from '../../../bench/options.js';
 import type { BenchReport } from '../../../bench/report.js';
 import { runBench } from '../../../bench/suite.js';
+import { planTextRuns } from '../../../executors/clip/text-batches.js';
 import { EXECUTION_PROVIDERS, inferenceRuntime } from '../../../runtimes/index.js';
 
 /** Paths of numbers that are NaN or infinite, anywhere in the document. */
@@ -41,6 +43,15 @@ test('bench --quick runs every section on the tiny model and writes finite numbe
       assert.ok(p && p.perSecond > 0 && p.calls >= 2);
     }
     assert.equal(hfFixedLength, null, 'the generated hf text graph has a dynamic sequence axis');
+    // The captions timed in the server's runs and at their own lengths: the cut is planTextRuns' on the captions' lengths.
+    const plans = report.raw.texts.captionPlans!;
+    const lengths = (await shortCaptions(report.options.seed)).lengths.sort((a, b) => a - b);
+    const ends = planTextRuns(lengths, 32);
+    assert.deepEqual(plans.planned.runs, ends.map((end, i) => ({ size: end - (i === 0 ? 0 : ends[i - 1]!), seqLength: lengths[end - 1]! })));
+    assert.ok(plans.planned.perSecond > 0 && plans.planned.calls >= 2);
+    assert.deepEqual(plans.unpadded.byLength.map((x) => [x.seqLength, x.captions]), [...new Set(lengths)].map((l) => [l, lengths.filter((x) => x === l).length]));
+    const harmonic = 32 / plans.unpadded.byLength.reduce((t, x) => t + x.captions / x.perSecond, 0);
+    assert.ok(Math.abs(plans.unpadded.perSecond - harmonic) < 1e-9 * harmonic);
     // Full matrix on HTTP (4 inputs x 2 concurrencies), JPEG + short captions on grpc and websocket.
     assert.equal(report.served.points.filter((p) => p.protocol === 'http').length, 8);
     for (const protocol of ['grpc', 'websocket'] as const) {
@@ -84,6 +95,14 @@ test('bench --quick runs every section on the tiny model and writes finite numbe
     const perCall = report.headlines.filter((h) => /transformers\.js one (image )?a call/.test(h.name));
     assert.equal(perCall.length, 2, 'one-document clients are compared with transformers.js one document a call');
     for (const h of perCall) assert.ok(Number.isFinite(h.measured) && h.measured > 0 && /one a call/.test(h.basis), h.basis);
+    // The served captions over the shorter raws: the padded-length row scaled by how much faster each raw ran.
+    const padded = report.headlines.find((h) => /^http short captions\/s vs raw at \d+ tokens$/.test(h.name))!;
+    for (const [pattern, rawRate] of [[/vs raw in the server's runs$/, plans.planned.perSecond], [/vs raw at each caption's length$/, plans.unpadded.perSecond]] as const) {
+      const h = report.headlines.find((x) => pattern.test(x.name))!;
+      assert.equal(h.target, null);
+      assert.ok(Math.abs(h.measured - (padded.measured * short.perSecond) / rawRate) < 1e-9 * h.measured, h.name);
+    }
+    assert.match(run.table, /short captions in the server's runs \(\d+x\d+/);
     for (const section of ['Raw ORT ceiling', 'Served end to end', 'Where the served time goes', 'Latency', 'Peak RSS', 'transformers.js', 'Headline ratios']) {
       assert.match(run.table, new RegExp(section));
     }
@@ -114,6 +133,8 @@ test('bench --model-dir measures a model folder it is given, half precision and 
     assert.equal(report.raw.texts.hfFixedLength, 77);
     assert.equal(report.raw.texts.short.seqLength, 77);
     assert.equal(report.raw.texts.single.seqLength, 77);
+    assert.equal(report.raw.texts.captionPlans, null, 'a fixed graph runs every caption at 77');
+    assert.ok(!report.headlines.some((h) => /vs raw (in the server's runs|at each caption's length)/.test(h.name)));
     assert.ok(report.served.points.every((p) => p.perSecond > 0));
     assert.equal(report.transformersJs?.tokenizerMismatches, 0);
     assert.equal(report.transformersJs?.shortCaptions.paddedLength, 77);
