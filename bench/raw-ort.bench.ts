@@ -12,7 +12,7 @@ import { ortSessionOptions } from '../runtimes/onnx/onnx.open.js';
 import type { ExecutionProvider } from '../runtimes/runtime.js';
 import { benchTokenizer, LATENCY_CAPTION, longTexts, randomPixels, shortCaptions } from './inputs.js';
 import type { BenchModels } from './models.js';
-import { peakRssMb, timeLoop, type Budget, type Latency, type Throughput } from './stats.js';
+import { median, peakRssMb, timeLoop, type Budget, type Latency, type Throughput } from './stats.js';
 
 /** One raw point: throughput plus the per-call latency that produced it. */
 export type RawPoint = Throughput & { batch: number; seqLength?: number; latency: Latency };
@@ -44,17 +44,21 @@ export interface RawResults {
  * The 32 short captions run shorter than their padded length, on a graph whose
  * sequence axis is dynamic. These say what "raw at the same padded length"
  * would be under the other ways of reading it: at the server's own padding, or
- * at none.
+ * at none. They are measured in rounds, each beside the padded point, and read
+ * as the median of the rounds' ratios to it, so that the machine's drift
+ * between two measurements does not become a ratio.
  */
 export interface CaptionPlans {
   /** As the server runs them: sorted by length, cut where planTextRuns cuts them on this provider, each run padded to its longest. */
-  planned: Throughput & { runs: Array<{ size: number; seqLength: number }> };
+  planned: { perSecond: number; vsPadded: number; runs: Array<{ size: number; seqLength: number }> };
   /**
-   * Each caption at its own length: batch 32 timed at every length the captions
+   * Each caption at its own length: batch 32 at every length the captions
    * have, weighted by how many have it. The ceiling with no padding and no
    * price for extra runs, which no server reaches.
    */
-  unpadded: { perSecond: number; byLength: Array<{ seqLength: number; captions: number; perSecond: number }> };
+  unpadded: { perSecond: number; vsPadded: number; lengths: Array<{ seqLength: number; captions: number }> };
+  /** txt/s of each round; `byLength` follows `unpadded.lengths`. */
+  rounds: Array<{ padded: number; planned: number; unpadded: number; byLength: number[] }>;
 }
 
 /** Options of the raw section. */
@@ -159,29 +163,37 @@ export async function runPoint(session: ort.InferenceSession, feeds: Record<stri
   return { ...measured, batch, ...(seqLength !== undefined ? { seqLength } : {}) };
 }
 
-/** Times the short captions as the server's plan runs them, and each at its own length (see CaptionPlans). */
-export async function captionPlans(session: ort.InferenceSession, seed: number, provider: ExecutionProvider, budget: Budget): Promise<CaptionPlans> {
+/** Times the short captions as the server's plan runs them, and each at its own length, in rounds beside `padded` (see CaptionPlans). */
+export async function captionPlans(session: ort.InferenceSession, seed: number, provider: ExecutionProvider, padded: TextPoint, budget: Budget, rounds = 3): Promise<CaptionPlans> {
   const tok = await benchTokenizer();
   const rows = (await shortCaptions(seed)).texts.map((t) => [tok.sot, ...tok.encode(t), tok.eot]).sort((a, b) => a.length - b.length);
   const ends = planTextRuns(rows.map((r) => r.length), 32, runOverheadTokens(provider));
   const runs = ends.map((end, i) => rows.slice(i === 0 ? 0 : ends[i - 1], end));
   const runFeeds = runs.map((run) => textFeeds(session, run, run.at(-1)!.length));
-  const output = embedsOutput(session);
-  const planned = await timeLoop(budget, async () => {
-    for (const feeds of runFeeds) (await session.run(feeds, [output]))[output]?.dispose();
-    return rows.length;
+  const lengths = [...new Set(rows.map((r) => r.length))].map((seqLength) => ({ seqLength, captions: rows.filter((r) => r.length === seqLength).length }));
+  const lengthFeeds = lengths.map(({ seqLength }) => {
+    const same = rows.filter((r) => r.length === seqLength);
+    return textFeeds(session, Array.from({ length: 32 }, (_, i) => same[i % same.length]!), seqLength);
   });
-  const byLength: CaptionPlans['unpadded']['byLength'] = [];
-  for (const length of new Set(rows.map((r) => r.length))) {
-    const same = rows.filter((r) => r.length === length);
-    const full = Array.from({ length: 32 }, (_, i) => same[i % same.length]!);
-    const point = await runPoint(session, textFeeds(session, full, length), 32, budget, length);
-    byLength.push({ seqLength: length, captions: same.length, perSecond: point.perSecond });
+  const output = embedsOutput(session);
+  const measured: CaptionPlans['rounds'] = [];
+  for (let round = 0; round < rounds; round++) {
+    const paddedRate = (await runPoint(session, padded.feeds, 32, budget)).perSecond;
+    const planned = await timeLoop(budget, async () => {
+      for (const feeds of runFeeds) (await session.run(feeds, [output]))[output]?.dispose();
+      return rows.length;
+    });
+    const byLength: number[] = [];
+    for (const feeds of lengthFeeds) byLength.push((await runPoint(session, feeds, 32, budget)).perSecond);
+    const unpadded = rows.length / lengths.reduce((t, x, i) => t + x.captions / byLength[i]!, 0);
+    measured.push({ padded: paddedRate, planned: planned.perSecond, unpadded, byLength });
   }
-  const secondsPerCaption = byLength.reduce((s, x) => s + x.captions / x.perSecond, 0) / rows.length;
+  const mean = (f: (r: CaptionPlans['rounds'][number]) => number) => measured.reduce((t, r) => t + f(r), 0) / measured.length;
+  const vsPadded = (f: (r: CaptionPlans['rounds'][number]) => number) => median(measured.map((r) => f(r) / r.padded));
   return {
-    planned: { ...planned, runs: runs.map((run) => ({ size: run.length, seqLength: run.at(-1)!.length })) },
-    unpadded: { perSecond: 1 / secondsPerCaption, byLength },
+    planned: { perSecond: mean((r) => r.planned), vsPadded: vsPadded((r) => r.planned), runs: runs.map((run) => ({ size: run.length, seqLength: run.at(-1)!.length })) },
+    unpadded: { perSecond: mean((r) => r.unpadded), vsPadded: vsPadded((r) => r.unpadded), lengths },
+    rounds: measured,
   };
 }
 
@@ -215,8 +227,8 @@ export async function runRawOrt(o: RawOptions): Promise<RawResults> {
   const dynamic77 = await runPoint(dynamic, texts.long77.feeds, 32, o.budget, 77);
   const short = await runPoint(dynamic, texts.short.feeds, 32, o.budget, texts.short.seqLength);
   const single = await runPoint(dynamic, texts.single.feeds, 1, o.budget, texts.single.seqLength);
-  // Each length a point of its own: half the budget each keeps the section's time near what it was.
-  const plans = texts.fixedLength === null ? await captionPlans(dynamic, o.seed, o.provider, { ...o.budget, budgetMs: o.budget.budgetMs / 2 }) : null;
+  // Three rounds of ~10 points (the padded one, the plan and each length) at a quarter of the budget each: ~30 s.
+  const plans = texts.fixedLength === null ? await captionPlans(dynamic, o.seed, o.provider, texts.short, { ...o.budget, budgetMs: o.budget.budgetMs / 4 }) : null;
   await dynamic.release();
 
   return {

@@ -11,7 +11,7 @@ import * as ort from 'onnxruntime-node';
 import { randomPixels } from './inputs.js';
 import type { InputKind } from './load.js';
 import { clipflowSessionOptions, pixelFeeds, runPoint, textPoints, type RawOptions, type RawPoint } from './raw-ort.bench.js';
-import type { Budget } from './stats.js';
+import { median, type Budget } from './stats.js';
 
 /** The raw shapes served points are compared with. */
 export type PairedKind = 'images-b32' | 'texts-short' | 'texts-77' | 'text-b1';
@@ -42,12 +42,6 @@ export interface PairedSeries {
   /** Mean of every raw measurement taken around the point. */
   perSecond: number;
   cpuMsPerItem: number;
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 /**

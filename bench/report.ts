@@ -81,8 +81,9 @@ export function formatTable(r: BenchReport): string {
   const plans = raw.texts.captionPlans;
   if (plans) {
     const runs = plans.planned.runs.map((x) => `${x.size}x${x.seqLength}`).join(' + ');
-    out.push(`  short captions in the server's runs (${runs}): ${fmt(plans.planned.perSecond)} txt/s; ` +
-      `each at its own length (b32 at ${plans.unpadded.byLength.map((x) => x.seqLength).join('/')} tokens, weighted): ${fmt(plans.unpadded.perSecond)} txt/s`);
+    out.push(`  short captions in the server's runs (${runs}): ${fmt(plans.planned.perSecond)} txt/s (x${fmt(plans.planned.vsPadded, 2)} of padded); ` +
+      `each at its own length (b32 at ${plans.unpadded.lengths.map((x) => x.seqLength).join('/')} tokens, weighted): ${fmt(plans.unpadded.perSecond)} txt/s ` +
+      `(x${fmt(plans.unpadded.vsPadded, 2)}); medians of ${plans.rounds.length} rounds beside the padded point`);
   }
   const rc = r.rawRecheck;
   out.push(`  recheck after the served section: images b32 ${fmt(rc.imagesB32.perSecond)}/s (x${fmt(rc.imagesDrift, 2)}), ` +
