@@ -200,8 +200,9 @@ export async function captionPlans(session: ort.InferenceSession, seed: number, 
 /**
  * Measures the ceiling: images/s at batch 1, 8 and 32, texts/s at batch 32 on
  * the fixed-77 and dynamic graphs, single-text latency at the latency
- * caption's length, and the short captions planned and unpadded. Meant to run alone in its own process (see child.ts), so
- * its threads and memory don't mix with the served section's.
+ * caption's length, and the short captions planned and unpadded. Meant to run
+ * alone in its own process (see child.ts), so its threads and memory don't mix
+ * with the served section's.
  */
 export async function runRawOrt(o: RawOptions): Promise<RawResults> {
   const options = clipflowSessionOptions(o.intraOpThreads, o.provider);
