@@ -65,11 +65,10 @@ export function headlines(raw: RawResults, served: ServedResults, peer: Transfor
   // (what transformers.js and the paired rounds run) and each at its own length are context.
   const plans = raw.texts.captionPlans;
   const padded = (target: number | null) => vsRaw(`${p} short captions/s vs raw at ${raw.texts.short.seqLength} tokens`, 'short', 1, target, "dynamic b32 at the captions' padded length");
+  const paddedContext = padded(null);
   /** The padded-length ratio (paired) over how much faster a shorter raw ran than raw at the padded length beside it in the raw section. */
-  const vsShorterRaw = (name: string, target: number | null, vsPadded: number, what: string) => {
-    const base = padded(null);
-    return row(name, base.measured / vsPadded, 'x', target, '>=', `${base.basis}, / (raw ${what} / raw at the padded length, median of the raw section's rounds)`, base.vsStartRaw / vsPadded);
-  };
+  const vsShorterRaw = (name: string, target: number | null, vsPadded: number, what: string) =>
+    row(name, paddedContext.measured / vsPadded, 'x', target, '>=', `${paddedContext.basis}, / (raw ${what} / raw at the padded length, median of the raw section's rounds)`, paddedContext.vsStartRaw / vsPadded);
   const captions = plans
     ? vsShorterRaw(`${p} short captions/s vs raw in the server's runs`, 0.85, plans.planned.vsPadded, "in the server's runs")
     : padded(0.85);
@@ -93,7 +92,7 @@ export function headlines(raw: RawResults, served: ServedResults, peer: Transfor
   }
   // Context rows: no target, but they say where the remaining gaps are.
   if (plans) {
-    out.push(padded(null), vsShorterRaw(`${p} short captions/s vs raw at each caption's length`, null, plans.unpadded.vsPadded, "at each caption's own length"));
+    out.push(paddedContext, vsShorterRaw(`${p} short captions/s vs raw at each caption's length`, null, plans.unpadded.vsPadded, "at each caption's own length"));
   }
   out.push(
     vsRaw(`${p} 77-token texts/s vs raw 77 (same graph)`, 'long77', 1, null, 'dynamic b32 at 77'),

@@ -137,18 +137,20 @@ export interface TextPoint {
  * the 32 short captions at their padded length and the latency caption alone at
  * its own length, the last two at the graph's fixed length when it has one.
  */
-export async function textPoints(session: ort.InferenceSession, seed: number): Promise<{ long77: TextPoint; short: TextPoint; single: TextPoint; fixedLength: number | null }> {
+export async function textPoints(session: ort.InferenceSession, seed: number): Promise<{ long77: TextPoint; short: TextPoint; single: TextPoint; fixedLength: number | null; captionRows: number[][] }> {
   const tok = await benchTokenizer();
   const rowsOf = (texts: string[]) => texts.map((t) => [tok.sot, ...tok.encode(t).slice(0, 75), tok.eot]);
   const captions = await shortCaptions(seed);
+  const captionRows = rowsOf(captions.texts);
   const latency = rowsOf([LATENCY_CAPTION]);
   const fixed = fixedTextLength(session);
   const point = (rows: number[][], seqLength: number): TextPoint => ({ feeds: textFeeds(session, rows, seqLength), seqLength });
   return {
     long77: point(rowsOf(longTexts(32, seed)), 77),
-    short: point(rowsOf(captions.texts), fixed ?? captions.paddedLength),
+    short: point(captionRows, fixed ?? captions.paddedLength),
     single: point(latency, fixed ?? latency[0]!.length),
     fixedLength: fixed ?? null,
+    captionRows,
   };
 }
 
@@ -163,18 +165,19 @@ export async function runPoint(session: ort.InferenceSession, feeds: Record<stri
   return { ...measured, batch, ...(seqLength !== undefined ? { seqLength } : {}) };
 }
 
-/** Times the short captions as the server's plan runs them, and each at its own length, in rounds beside `padded` (see CaptionPlans). */
-export async function captionPlans(session: ort.InferenceSession, seed: number, provider: ExecutionProvider, padded: TextPoint, budget: Budget, rounds = 3): Promise<CaptionPlans> {
-  const tok = await benchTokenizer();
-  const rows = (await shortCaptions(seed)).texts.map((t) => [tok.sot, ...tok.encode(t), tok.eot]).sort((a, b) => a.length - b.length);
+/**
+ * Times the caption rows (`[SOT ... EOT]`, as textPoints makes them) as the
+ * server's plan runs them, and each at its own length, in rounds beside
+ * `padded` (see CaptionPlans).
+ */
+export async function captionPlans(session: ort.InferenceSession, captionRows: number[][], provider: ExecutionProvider, padded: TextPoint, budget: Budget, rounds = 3): Promise<CaptionPlans> {
+  const rows = [...captionRows].sort((a, b) => a.length - b.length);
   const ends = planTextRuns(rows.map((r) => r.length), 32, runOverheadTokens(provider));
   const runs = ends.map((end, i) => rows.slice(i === 0 ? 0 : ends[i - 1], end));
   const runFeeds = runs.map((run) => textFeeds(session, run, run.at(-1)!.length));
-  const lengths = [...new Set(rows.map((r) => r.length))].map((seqLength) => ({ seqLength, captions: rows.filter((r) => r.length === seqLength).length }));
-  const lengthFeeds = lengths.map(({ seqLength }) => {
-    const same = rows.filter((r) => r.length === seqLength);
-    return textFeeds(session, Array.from({ length: 32 }, (_, i) => same[i % same.length]!), seqLength);
-  });
+  const groups = [...new Set(rows.map((r) => r.length))].map((seqLength) => ({ seqLength, rows: rows.filter((r) => r.length === seqLength) }));
+  const lengths = groups.map((g) => ({ seqLength: g.seqLength, captions: g.rows.length }));
+  const lengthFeeds = groups.map((g) => textFeeds(session, Array.from({ length: 32 }, (_, i) => g.rows[i % g.rows.length]!), g.seqLength));
   const output = embedsOutput(session);
   const measured: CaptionPlans['rounds'] = [];
   for (let round = 0; round < rounds; round++) {
@@ -229,7 +232,7 @@ export async function runRawOrt(o: RawOptions): Promise<RawResults> {
   const short = await runPoint(dynamic, texts.short.feeds, 32, o.budget, texts.short.seqLength);
   const single = await runPoint(dynamic, texts.single.feeds, 1, o.budget, texts.single.seqLength);
   // Three rounds of ~10 points (the padded one, the plan and each length) at a quarter of the budget each: ~30 s.
-  const plans = texts.fixedLength === null ? await captionPlans(dynamic, o.seed, o.provider, texts.short, { ...o.budget, budgetMs: o.budget.budgetMs / 4 }) : null;
+  const plans = texts.fixedLength === null ? await captionPlans(dynamic, texts.captionRows, o.provider, texts.short, { ...o.budget, budgetMs: o.budget.budgetMs / 4 }) : null;
   await dynamic.release();
 
   return {
