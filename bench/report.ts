@@ -162,6 +162,7 @@ export function formatTable(r: BenchReport): string {
     out.push(grid([
       ['point', 'throughput', 'p50', 'CPU ms/item', 'paired raw/s', 'vs paired', 'rounds'],
       peerRow(`JPEG ${s.inputs.jpegSize.join('x')} end to end, batch 32`, peer.jpegImages, 'img'),
+      peerRow('JPEG, batch 32, decoded in turn', peer.jpegImagesDecodedInTurn, 'img'),
       peerRow(`short captions, batch 32 (padded to ${peer.shortCaptions.paddedLength})`, peer.shortCaptions, 'txt'),
       peerRow('JPEG, one image a call', peer.single.jpegImages, 'img'),
       peerRow('short captions, one a call', peer.single.shortCaptions, 'txt'),

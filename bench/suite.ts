@@ -159,10 +159,11 @@ async function measurePeer(options: PeerOptions, budget: Budget, rounds: number,
       return { ...middle, perSecond: (items * 1000) / ms, items, ms, paired };
     };
     const jpegImages = await point('jpeg', 'images-b32');
+    const jpegImagesDecodedInTurn = await point('jpeg-in-turn', 'images-b32');
     const shortCaptions = await point('short', 'texts-short');
     const single = { jpegImages: await point('jpeg-single', 'images-b32'), shortCaptions: await point('short-single', 'texts-short') };
     const { paddedLength, ...checks } = await proc.call<Awaited<ReturnType<TransformersJsPeer['checks']>>>('peer-checks');
-    return { ...checks, jpegImages, shortCaptions: { ...shortCaptions, paddedLength }, single, peakRssMb: await proc.call<number>('rss') };
+    return { ...checks, jpegImages, jpegImagesDecodedInTurn, shortCaptions: { ...shortCaptions, paddedLength }, single, peakRssMb: await proc.call<number>('rss') };
   } finally {
     await proc.close();
   }

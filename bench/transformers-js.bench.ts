@@ -17,14 +17,22 @@ import type { PairedSeries } from './raw-paired.js';
 import { timeLoop, type Budget, type Latency, type Throughput } from './stats.js';
 import type { ConfigCheck } from './transformers-js-files.js';
 
-/** One transformers.js point, with its rounds against the raw ceiling when paired. */
-export type PeerPoint = Throughput & { batch: number; latency: Latency; paired?: PairedSeries };
+/**
+ * One transformers.js point, with its rounds against the raw ceiling when paired;
+ * JPEG points also say how many decodes they had in flight at most.
+ */
+export type PeerPoint = Throughput & { batch: number; latency: Latency; paired?: PairedSeries; decodesInFlight?: number };
 
 /** What the transformers.js section reports. */
 export interface TransformersJsResults {
   version: string;
   config: ConfigCheck;
   jpegImages: PeerPoint;
+  /**
+   * The same batches of 32 with the JPEGs decoded one after another, as a loop of
+   * `await RawImage.fromBlob(...)` does; `jpegImages` decodes them all at once.
+   */
+  jpegImagesDecodedInTurn: PeerPoint;
   shortCaptions: PeerPoint & { paddedLength: number };
   /** The same inputs one document a call, as a transformers.js service answers one-document requests. */
   single: { jpegImages: PeerPoint; shortCaptions: PeerPoint };
@@ -55,8 +63,8 @@ export interface PeerOptions {
   halfPixels?: boolean;
 }
 
-/** The points transformers.js is measured on: 32 documents a call, or one. */
-export type PeerPointKind = 'jpeg' | 'short' | 'jpeg-single' | 'short-single';
+/** The points transformers.js is measured on: 32 documents a call (JPEGs decoded at once or in turn), or one. */
+export type PeerPointKind = 'jpeg' | 'jpeg-in-turn' | 'short' | 'jpeg-single' | 'short-single';
 
 type Tensorish = { data: ArrayLike<number | bigint>; dims: number[]; dispose?: () => void };
 
@@ -100,15 +108,32 @@ export class TransformersJsPeer {
    * JPEGs end to end (decode -> processor -> vision model) or short captions
    * (tokenizer -> text model), 32 to a call, or one to a call as a service
    * built on transformers.js runs one-document requests (it has no
-   * cross-request batching).
+   * cross-request batching). `jpeg` decodes a batch's JPEGs all at once (sharp
+   * spreads them over the libuv pool), `jpeg-in-turn` one after another.
    */
   point(kind: PeerPointKind, budget: Budget): Promise<PeerPoint> {
     const m = this.m;
     const batch = kind.endsWith('-single') ? 1 : 32;
     if (kind.startsWith('jpeg')) {
       const imageBatch = () => Array.from({ length: batch }, () => m.jpegs[m.next++ % m.jpegs.length]!);
+      let inFlight = 0;
+      let decodesInFlight = 0;
+      const decode = async (bytes: Uint8Array) => {
+        decodesInFlight = Math.max(decodesInFlight, ++inFlight);
+        try {
+          return await RawImage.fromBlob(new Blob([bytes], { type: 'image/jpeg' }));
+        } finally {
+          inFlight--;
+        }
+      };
+      const decodeAll = async (batchBytes: Uint8Array[]) => {
+        if (kind !== 'jpeg-in-turn') return Promise.all(batchBytes.map(decode));
+        const images: RawImage[] = [];
+        for (const b of batchBytes) images.push(await decode(b));
+        return images;
+      };
       return timeLoop(budget, async () => {
-        const images = await Promise.all(imageBatch().map((b) => RawImage.fromBlob(new Blob([b], { type: 'image/jpeg' }))));
+        const images = await decodeAll(imageBatch());
         const inputs = (await m.processor(images)) as { pixel_values: Tensorish };
         if (m.options.halfPixels) {
           const pixels = inputs.pixel_values;
@@ -117,7 +142,7 @@ export class TransformersJsPeer {
         const out = (await m.visionModel(inputs)) as Record<string, Tensorish>;
         out.image_embeds?.dispose?.();
         return images.length;
-      }).then((p) => ({ ...p, batch }));
+      }).then((p) => ({ ...p, batch, decodesInFlight }));
     }
     const fixed = m.options.fixedTextLength;
     const padding = fixed ? { padding: 'max_length', max_length: fixed, truncation: true } as const : { padding: true, truncation: true } as const;

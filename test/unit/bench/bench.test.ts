@@ -93,6 +93,13 @@ test('bench --quick runs every section on the tiny model and writes finite numbe
       assert.ok(single.perSecond > 0 && single.latency.p50 < batched.latency.p50, 'a call of one document takes less time than a call of 32');
       assert.equal(single.paired?.rounds.length, 2);
     }
+    // Both ways of decoding a batch of 32: all at once (the acceptance row's peer) and one after another.
+    assert.equal(peer.jpegImages.decodesInFlight, 32);
+    assert.equal(peer.jpegImagesDecodedInTurn.decodesInFlight, 1);
+    assert.equal(peer.jpegImagesDecodedInTurn.batch, 32);
+    assert.equal(peer.jpegImagesDecodedInTurn.paired?.rounds.length, 2);
+    const inTurn = report.headlines.find((h) => /decoding JPEGs in turn/.test(h.name))!;
+    assert.ok(inTurn.target === null && Number.isFinite(inTurn.measured) && inTurn.measured > 0 && /JPEGs decoded in turn/.test(inTurn.basis), inTurn.basis);
     assert.equal(typeof peer.truncation.keepsEot, 'boolean');
 
     // Every target row is there, with a verdict.
