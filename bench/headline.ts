@@ -94,6 +94,10 @@ export function headlines(raw: RawResults, served: ServedResults, peer: Transfor
   if (plans) {
     out.push(paddedContext, vsShorterRaw(`${p} short captions/s vs raw at each caption's length`, null, plans.unpadded.vsPadded, "at each caption's own length"));
   }
+  if (raw.imagesCutB32) {
+    // The served vision graph runs its last layers on the class token alone: part of what the image rows gain over raw.
+    out.push(row('raw images b32, graph as served (pooled-token cut) vs full graph', raw.imagesCutB32.vsFull, 'x', null, '>=', 'median over 3 rounds of raw b32 on the cut graph / on the full graph beside it'));
+  }
   out.push(
     vsRaw(`${p} 77-token texts/s vs raw 77 (same graph)`, 'long77', 1, null, 'dynamic b32 at 77'),
     vsRaw(`${n} short-caption clients vs raw`, 'short', n, null, 'dynamic b32'),

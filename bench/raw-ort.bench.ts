@@ -4,10 +4,13 @@
  * and nothing else (no decoding, tokenising, batching or transport). This is
  * the number the served path is compared against.
  */
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { toFloat16Bits } from '../core/util/float16.js';
 import { planTextRuns, runOverheadTokens } from '../executors/clip/text-batches.js';
+import { readModelGraph } from '../runtimes/onnx/graph/onnx-graph.js';
+import { applyPooledCut, planPooledCut } from '../runtimes/onnx/graph/pooled-cut.js';
 import { ortSessionOptions } from '../runtimes/onnx/onnx.open.js';
 import type { ExecutionProvider } from '../runtimes/runtime.js';
 import { benchTokenizer, LATENCY_CAPTION, longTexts, randomPixels, shortCaptions } from './inputs.js';
@@ -21,6 +24,13 @@ export type RawPoint = Throughput & { batch: number; seqLength?: number; latency
 export interface RawResults {
   threads: { intraOp: number; interOp: number };
   images: { b1: RawPoint; b8: RawPoint; b32: RawPoint };
+  /**
+   * Batch 32 on the vision graph as clipflow serves it, its last layers cut to
+   * the pooled token (runtimes/onnx/graph/pooled-cut.ts), in rounds beside the
+   * full graph: `vsFull` is the median of the rounds' ratios. Null when the
+   * graph has no such cut. The ceiling everything is compared with stays the full graph.
+   */
+  imagesCutB32: { perSecond: number; vsFull: number; rounds: Array<{ full: number; cut: number }> } | null;
   /** What the vision graph takes: float32, or float16 for a half-precision export. */
   pixelType: 'float32' | 'float16';
   texts: {
@@ -200,6 +210,21 @@ export async function captionPlans(session: ort.InferenceSession, captionRows: n
   };
 }
 
+/** Three rounds of the full and the cut vision graph at batch 32, a quarter of the budget each (see RawResults.imagesCutB32). */
+async function cutRounds(full: ort.InferenceSession, o: RawOptions, feeds: Record<string, ort.Tensor>): Promise<RawResults['imagesCutB32']> {
+  const graph = readModelGraph(await readFile(o.models.visionGraph));
+  const plan = graph && planPooledCut(graph, true);
+  if (!graph || !plan) return null;
+  const cut = await ort.InferenceSession.create(applyPooledCut(graph, plan), clipflowSessionOptions(o.intraOpThreads, o.provider));
+  const budget = { ...o.budget, budgetMs: o.budget.budgetMs / 4 };
+  const rounds: Array<{ full: number; cut: number }> = [];
+  for (let round = 0; round < 3; round++) {
+    rounds.push({ full: (await runPoint(full, feeds, 32, budget)).perSecond, cut: (await runPoint(cut, feeds, 32, budget)).perSecond });
+  }
+  await cut.release();
+  return { perSecond: rounds.reduce((t, r) => t + r.cut, 0) / rounds.length, vsFull: median(rounds.map((r) => r.cut / r.full)), rounds };
+}
+
 /**
  * Measures the ceiling: images/s at batch 1, 8 and 32, texts/s at batch 32 on
  * the fixed-77 and dynamic graphs, single-text latency at the latency
@@ -216,6 +241,7 @@ export async function runRawOrt(o: RawOptions): Promise<RawResults> {
   for (const b of [1, 8, 32] as const) {
     images[`b${b}`] = await runPoint(vision, pixelFeeds(vision, randomPixels(b, size, o.seed + b), [b, 3, size, size]), b, o.budget);
   }
+  const imagesCutB32 = await cutRounds(vision, o, pixelFeeds(vision, randomPixels(32, size, o.seed + 32), [32, 3, size, size]));
   await vision.release();
 
   let fixed77: RawPoint | null = null;
@@ -238,6 +264,7 @@ export async function runRawOrt(o: RawOptions): Promise<RawResults> {
   return {
     threads: { intraOp: o.intraOpThreads, interOp: 1 },
     images,
+    imagesCutB32,
     pixelType: pixels,
     texts: { fixed77, dynamic77, short, single, hfFixedLength: texts.fixedLength, captionPlans: plans },
     peakRssMb: peakRssMb(),

@@ -78,6 +78,10 @@ export function formatTable(r: BenchReport): string {
     rawRow(`texts b32, ${raw.texts.short.seqLength} tokens (short captions)`, raw.texts.short, 'txt'),
     rawRow(`text b1, ${raw.texts.single.seqLength} tokens (latency caption)`, raw.texts.single, 'txt'),
   ]));
+  if (raw.imagesCutB32) {
+    out.push(`  images b32 on the vision graph as served (last layers on the pooled token): ${fmt(raw.imagesCutB32.perSecond)} img/s, ` +
+      `x${fmt(raw.imagesCutB32.vsFull, 3)} of the full graph (median of ${raw.imagesCutB32.rounds.length} rounds beside it)`);
+  }
   const plans = raw.texts.captionPlans;
   if (plans) {
     const runs = plans.planned.runs.map((x) => `${x.size}x${x.seqLength}`).join(' + ');

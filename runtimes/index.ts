@@ -1,6 +1,6 @@
 import type { InferenceRuntime } from './runtime.js';
 
-export type { ExecutionProvider, HostTensor, InferenceRuntime, InferenceSession, RunOptions, SessionOptions, TensorSpec, TensorType } from './runtime.js';
+export type { ExecutionProvider, HostTensor, InferenceRuntime, InferenceSession, PooledCutReport, RunOptions, SessionOptions, TensorSpec, TensorType } from './runtime.js';
 export { EXECUTION_PROVIDERS } from './runtime.js';
 export { ProviderUnavailableError, ModelLoadError } from './errors.js';
 

@@ -36,7 +36,18 @@ export interface SessionOptions {
   graphOptimization?: 'disabled' | 'basic' | 'extended' | 'all';
   /** GPU ordinal for cuda/tensorrt/webgpu. */
   deviceId?: number;
+  /**
+   * The caller reads only pooled outputs (embeddings), never per-token states:
+   * the runtime may drop those outputs and run the last layers on the pooled
+   * token alone, once it has checked that the embeddings stay the same.
+   */
+  pooledOutputsOnly?: boolean;
 }
+
+/** What loading made of {@link SessionOptions.pooledOutputsOnly}. */
+export type PooledCutReport =
+  | { applied: true; /** Ops now run on one token per input. */ nodes: number; matMuls: number; droppedOutputs: string[] }
+  | { applied: false; reason: string };
 
 /** Per-call options of {@link InferenceSession.run}. */
 export interface RunOptions {
@@ -52,6 +63,8 @@ export interface InferenceSession {
   readonly outputs: readonly TensorSpec[];
   /** The provider that really runs this session (never a silent CPU fallback). */
   readonly provider: ExecutionProvider;
+  /** Set when a pooled-token cut was found: whether it serves, and if not, why. */
+  readonly pooledCut?: PooledCutReport;
   /** Runs the graph; returns the named outputs (all when `outputNames` is omitted) as float32. */
   run(feeds: Record<string, HostTensor>, outputNames?: string[], options?: RunOptions): Promise<Record<string, { data: Float32Array; dims: number[] }>>;
   release(): Promise<void>;

@@ -1,4 +1,4 @@
-import type { ExecutionProvider, InferenceRuntime, InferenceSession, SessionOptions, TensorSpec } from '../../runtimes/index.js';
+import type { ExecutionProvider, InferenceRuntime, InferenceSession, PooledCutReport, SessionOptions, TensorSpec } from '../../runtimes/index.js';
 import type { ModelSpec } from './models/model-dir.js';
 import { ClipTokenizer } from './tokenizer/clip-tokenizer.js';
 import { planTextRuns, runOverheadTokens } from './text-batches.js';
@@ -82,7 +82,8 @@ export class ClipModel {
   ) {}
 
   static async load(spec: ModelSpec, runtime: InferenceRuntime, options: ClipModelOptions): Promise<ClipModel> {
-    const sessionOptions = { provider: options.provider, replicas: options.replicas, intraOpThreads: options.intraOpThreads, interOpThreads: options.interOpThreads };
+    // Only the embeddings are read, so the runtime may run the towers' last layers on the pooled token alone.
+    const sessionOptions = { provider: options.provider, replicas: options.replicas, intraOpThreads: options.intraOpThreads, interOpThreads: options.interOpThreads, pooledOutputsOnly: true };
     const [text, vision] = await loadBoth(runtime, [spec.textualPath, spec.visualPath], sessionOptions);
     try {
       const tokenizer = spec.tokenizer.path ? await ClipTokenizer.fromModelDir(spec.dir) : await ClipTokenizer.fromBpeGz();
@@ -107,6 +108,11 @@ export class ClipModel {
 
   get provider(): ExecutionProvider {
     return this.text.provider;
+  }
+
+  /** What loading made of each tower's pooled-token cut (absent where none was found). */
+  get pooledCuts(): { text?: PooledCutReport; vision?: PooledCutReport } {
+    return { text: this.text.pooledCut, vision: this.vision.pooledCut };
   }
 
   get imageSize(): number {

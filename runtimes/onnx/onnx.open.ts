@@ -4,11 +4,17 @@ import { ModelLoadError, ProviderUnavailableError } from '../errors.js';
 import type { ExecutionProvider, SessionOptions } from '../runtime.js';
 import { OnnxSession } from './onnx.session.js';
 
-/** Creates the ORT session for one graph on the calling thread, mapping failures to our typed errors. */
-export async function openOnnxSession(modelPath: string, options: SessionOptions): Promise<OnnxSession> {
+/**
+ * Creates the ORT session for one graph on the calling thread, from its file or
+ * its bytes, mapping failures to our typed errors; `modelPath` names it in them.
+ */
+export async function openOnnxSession(modelPath: string, options: SessionOptions, bytes?: Uint8Array): Promise<OnnxSession> {
   const { provider } = options;
   try {
-    return new OnnxSession(await ort.InferenceSession.create(modelPath, ortSessionOptions(options)), provider);
+    const session = bytes
+      ? await ort.InferenceSession.create(bytes, ortSessionOptions(options))
+      : await ort.InferenceSession.create(modelPath, ortSessionOptions(options));
+    return new OnnxSession(session, provider);
   } catch (e) {
     const message = (e as Error).message;
     if (provider !== 'cpu') throw new ProviderUnavailableError(provider, `session creation failed: ${lastSentence(message)}`);

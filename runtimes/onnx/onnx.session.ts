@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import type { ExecutionProvider, HostTensor, InferenceSession, TensorSpec, TensorType } from '../runtime.js';
+import type { ExecutionProvider, HostTensor, InferenceSession, PooledCutReport, TensorSpec, TensorType } from '../runtime.js';
 import { fromFloat16Bits, toFloat16Bits } from '../../core/util/float16.js';
 
 function specsOf(meta: readonly ort.InferenceSession.ValueMetadata[]): TensorSpec[] {
@@ -38,6 +38,8 @@ function toFloat32(t: ort.Tensor): Float32Array {
 export class OnnxSession implements InferenceSession {
   readonly inputs: TensorSpec[];
   readonly outputs: TensorSpec[];
+  /** Set by openPooledCut. */
+  pooledCut?: PooledCutReport;
   private readonly byName: Map<string, TensorSpec>;
 
   constructor(

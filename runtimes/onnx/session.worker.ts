@@ -7,6 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { ModelLoadError, ProviderUnavailableError } from '../errors.js';
 import { openOnnxSession } from './onnx.open.js';
+import { openPooledCut } from './pooled-cut.open.js';
 import type { OnnxSession } from './onnx.session.js';
 import type { SessionFailure, ToSession, WorkerInit } from './worker.session.js';
 
@@ -37,13 +38,14 @@ async function serve(session: OnnxSession, msg: ToSession): Promise<void> {
 }
 
 try {
-  const session = await openOnnxSession(modelPath, options);
+  // TensorRT builds an engine per session: checking a cut would build two.
+  const session = options.pooledOutputsOnly && options.provider !== 'tensorrt' ? await openPooledCut(modelPath, options) : await openOnnxSession(modelPath, options);
   // One message at a time, in order: a release waits for the runs sent before it.
   let chain = Promise.resolve();
   port.on('message', (msg: ToSession) => {
     chain = chain.then(() => serve(session, msg));
   });
-  port.postMessage({ type: 'ready', inputs: session.inputs, outputs: session.outputs, provider: session.provider });
+  port.postMessage({ type: 'ready', inputs: session.inputs, outputs: session.outputs, provider: session.provider, pooledCut: session.pooledCut });
 } catch (e) {
   port.postMessage({ type: 'open-failed', error: failure(e) });
 }

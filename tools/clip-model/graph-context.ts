@@ -1,6 +1,6 @@
 import { GraphBuilder } from '../onnx/graph-builder.js';
 import { float32ToFloat16, toFloat16Bits } from '../onnx/float16.js';
-import { DataType, type DataTypeCode } from '../onnx/schema.js';
+import { DataType, type DataTypeCode } from '../../runtimes/onnx/graph/schema.js';
 import { elementCount, type WeightSource } from './weights.js';
 
 /** Float precision of a generated graph: weights stored and math done in it. */

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { writeModel, type ModelOptions } from '../onnx/model-writer.js';
-import { DataType } from '../onnx/schema.js';
+import { DataType } from '../../runtimes/onnx/graph/schema.js';
 import type { GraphContext, Precision } from './graph-context.js';
 import { buildTextGraph } from './text-graph.js';
 import { buildVisionGraph } from './vision-graph.js';

@@ -1,5 +1,5 @@
 import { int } from '../onnx/graph-builder.js';
-import { DataType } from '../onnx/schema.js';
+import { DataType } from '../../runtimes/onnx/graph/schema.js';
 import { GraphContext, type Precision } from './graph-context.js';
 import { layerNorm, transformer } from './transformer.js';
 import type { WeightSource } from './weights.js';

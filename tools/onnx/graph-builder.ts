@@ -1,4 +1,4 @@
-import { AttributeType, DataType, elementBytes, type DataTypeCode } from './schema.js';
+import { AttributeType, DataType, elementBytes, type DataTypeCode } from '../../runtimes/onnx/graph/schema.js';
 
 /** A tensor dimension: a fixed size, or a symbolic name (`batch_size`) for a dynamic axis. */
 export type Dim = number | string;

@@ -1,7 +1,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { byteLength, type Dim, type GraphBuilder, type LazyTensor, type ValueInfo } from './graph-builder.js';
-import { onnxType } from './schema.js';
+import { onnxType } from '../../runtimes/onnx/graph/schema.js';
 
 /** Model-level fields written around the graph. */
 export interface ModelOptions {

@@ -43,6 +43,12 @@ test('bench --quick runs every section on the tiny model and writes finite numbe
       assert.ok(p && p.perSecond > 0 && p.calls >= 2);
     }
     assert.equal(hfFixedLength, null, 'the generated hf text graph has a dynamic sequence axis');
+    // The vision graph as served (pooled-token cut) is timed in rounds beside the full graph.
+    const cut = report.raw.imagesCutB32!;
+    assert.equal(cut.rounds.length, 3);
+    assert.ok(cut.rounds.every((r) => r.full > 0 && r.cut > 0));
+    assert.equal(cut.vsFull, [...cut.rounds.map((r) => r.cut / r.full)].sort((a, b) => a - b)[1]);
+    assert.equal(report.headlines.find((h) => h.name.startsWith('raw images b32, graph as served'))?.measured, cut.vsFull);
     // The captions timed in the server's runs and at their own lengths: the cut is planTextRuns' on the captions' lengths.
     const plans = report.raw.texts.captionPlans!;
     const lengths = (await shortCaptions(report.options.seed)).lengths.sort((a, b) => a - b);

@@ -6,7 +6,7 @@ import * as ort from 'onnxruntime-node';
 import { GraphBuilder, int } from '../../../tools/onnx/graph-builder.js';
 import { float16ToFloat32, fromFloat16Bits, toFloat16Bits } from '../../../tools/onnx/float16.js';
 import { modelToBuffer, writeModel } from '../../../tools/onnx/model-writer.js';
-import { DataType, onnxType } from '../../../tools/onnx/schema.js';
+import { DataType, onnxType } from '../../../runtimes/onnx/graph/schema.js';
 import { tempDir } from './clip-fixtures.js';
 
 /** y = Softmax(x + b) over the last axis, with a symbolic batch axis. */

@@ -1,5 +1,5 @@
 import protobuf from 'protobufjs';
-import { packagePath } from '../../core/config/paths.js';
+import { packagePath } from '../../../core/config/paths.js';
 
 /**
  * ONNX tensor element types (`TensorProto.DataType`), official numbering.
@@ -62,12 +62,12 @@ export function dataTypeName(dataType: DataTypeCode): string {
 let root: protobuf.Root | undefined;
 
 /**
- * The protobufjs root of tools/onnx/onnx.proto (our field-number-exact subset).
+ * The protobufjs root of proto/onnx.proto (our field-number-exact subset).
  * Loaded from the source tree because tsc does not copy .proto files to dist/.
  */
 export function onnxRoot(): protobuf.Root {
   if (!root) {
-    root = protobuf.loadSync(packagePath('tools', 'onnx', 'onnx.proto'));
+    root = protobuf.loadSync(packagePath('proto', 'onnx.proto'));
     root.resolveAll();
   }
   return root;

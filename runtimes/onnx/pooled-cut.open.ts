@@ -1,0 +1,115 @@
+import { readFile } from 'node:fs/promises';
+import type { HostTensor, SessionOptions, TensorSpec } from '../runtime.js';
+import { readModelGraph } from './graph/onnx-graph.js';
+import { applyPooledCut, planPooledCut, summarise } from './graph/pooled-cut.js';
+import { openOnnxSession } from './onnx.open.js';
+import type { OnnxSession } from './onnx.session.js';
+
+type Outputs = Record<string, { data: Float32Array; dims: number[] }>;
+
+/** Batch size of the check input where the batch axis is symbolic (not 1, so batching is exercised). */
+const CHECK_BATCH = 2;
+/** Largest relative L2 error of any output row the cut may introduce, by the graph's float type. */
+const TOLERANCE = { float32: 1e-4, float16: 1e-2 } as const;
+
+/**
+ * Opens a graph cut to its pooled token (graph/pooled-cut.ts), when one is found.
+ * The cut is trusted only after it gives the full graph's outputs on a check
+ * input: the full graph runs it first and is released, then the cut graph runs
+ * it. Any doubt (no cut, a load or run failure, a difference) serves the graph
+ * as it was, with the reason in `pooledCut`.
+ */
+export async function openPooledCut(modelPath: string, options: SessionOptions): Promise<OnnxSession> {
+  let bytes: Uint8Array | undefined = await readFile(modelPath);
+  let plan: ReturnType<typeof planCut>;
+  try {
+    plan = planCut(bytes);
+  } catch {
+    // Not a model we can read: ORT gives the real error below.
+    plan = undefined;
+  }
+  const full = await openOnnxSession(modelPath, options, bytes);
+  if (!plan) return full;
+
+  const feeds = checkFeeds(full.inputs);
+  let expected: Outputs;
+  try {
+    expected = await full.run(feeds);
+  } catch (e) {
+    full.pooledCut = { applied: false, reason: `the full graph failed on the check input: ${(e as Error).message}` };
+    return full;
+  }
+  await full.release();
+  const cutBytes = plan.write();
+  bytes = undefined;
+
+  const rejected = async (reason: string) => {
+    const session = await openOnnxSession(modelPath, options);
+    session.pooledCut = { applied: false, reason };
+    return session;
+  };
+  let cut: OnnxSession;
+  try {
+    cut = await openOnnxSession(modelPath, options, cutBytes);
+  } catch (e) {
+    return rejected(`the cut graph did not load: ${(e as Error).message}`);
+  }
+  try {
+    const difference = compare(expected, await cut.run(feeds), cut.outputs);
+    if (difference) {
+      await cut.release();
+      return rejected(difference);
+    }
+  } catch (e) {
+    await cut.release();
+    return rejected(`the cut graph failed on the check input: ${(e as Error).message}`);
+  }
+  cut.pooledCut = { applied: true, ...plan.summary };
+  return cut;
+}
+
+function planCut(bytes: Uint8Array) {
+  const graph = readModelGraph(bytes);
+  const cut = graph && planPooledCut(graph, true);
+  return cut && { summary: summarise(cut), write: () => applyPooledCut(graph, cut) };
+}
+
+/** A deterministic input: floats spread over [-1, 1), ids and masks of 1; symbolic axes of {@link CHECK_BATCH}. */
+export function checkFeeds(inputs: readonly TensorSpec[]): Record<string, HostTensor> {
+  let state = 0x9e3779b9;
+  const next = () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 31 - 1;
+  };
+  const feeds: Record<string, HostTensor> = {};
+  for (const spec of inputs) {
+    const dims = spec.shape.map((d) => (typeof d === 'number' && d > 0 ? d : CHECK_BATCH));
+    const size = dims.reduce((a, b) => a * b, 1);
+    feeds[spec.name] = spec.type.startsWith('float')
+      ? { data: Float32Array.from({ length: size }, next), dims }
+      : { data: new Int32Array(size).fill(1), dims };
+  }
+  return feeds;
+}
+
+/** Why the cut's outputs differ from the full graph's, or undefined when they agree row by row. */
+export function compare(expected: Outputs, got: Outputs, specs: readonly TensorSpec[]): string | undefined {
+  for (const spec of specs) {
+    const a = expected[spec.name];
+    const b = got[spec.name];
+    if (!a || !b || a.dims.join() !== b.dims.join()) return `output ${spec.name} has shape [${b?.dims}], the full graph [${a?.dims}]`;
+    const tolerance = spec.type === 'float16' ? TOLERANCE.float16 : TOLERANCE.float32;
+    const width = a.dims.at(-1) || 1;
+    for (let row = 0; row < a.data.length; row += width) {
+      let diff = 0;
+      let norm = 0;
+      for (let i = row; i < row + width; i++) {
+        diff += (a.data[i]! - b.data[i]!) ** 2;
+        norm += a.data[i]! ** 2;
+      }
+      const error = Math.sqrt(diff / (norm || 1));
+      if (!(error <= tolerance)) return `output ${spec.name} differs from the full graph's (relative error ${error.toExponential(2)} in a row)`;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,142 @@
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readModelGraph } from '../../../runtimes/onnx/graph/onnx-graph.js';
+import { applyPooledCut, planPooledCut } from '../../../runtimes/onnx/graph/pooled-cut.js';
+import { lengthDelimited, rawFields } from '../../../runtimes/onnx/graph/proto-fields.js';
+import { DataType, onnxType } from '../../../runtimes/onnx/graph/schema.js';
+import { openOnnxSession } from '../../../runtimes/onnx/onnx.open.js';
+import type { OnnxSession } from '../../../runtimes/onnx/onnx.session.js';
+import { checkFeeds, openPooledCut } from '../../../runtimes/onnx/pooled-cut.open.js';
+import { GraphBuilder, int } from '../../../tools/onnx/graph-builder.js';
+import { writeModel } from '../../../tools/onnx/model-writer.js';
+import { generateTiny, tempDir } from '../tools/clip-fixtures.js';
+
+const { dir, cleanup } = tempDir('clipflow-cut-');
+after(cleanup);
+generateTiny(join(dir, 'fp32'), { bundle: false });
+generateTiny(join(dir, 'fp16'), { bundle: false, precision: 'fp16', layout: 'hf' });
+const VISION = {
+  hf: join(dir, 'fp32/hf/onnx/vision_model.onnx'),
+  'clip-server': join(dir, 'fp32/clip-server/visual.onnx'),
+  'hf fp16': join(dir, 'fp16/onnx/vision_model.onnx'),
+};
+const cpu = { provider: 'cpu' as const };
+
+function plan(path: string, dropStates = true) {
+  const graph = readModelGraph(readFileSync(path))!;
+  return { graph, cut: planPooledCut(graph, dropStates) };
+}
+
+/** Largest per-row relative L2 distance between two [rows, width] outputs. */
+function worstRowError(a: { data: Float32Array; dims: number[] }, b: { data: Float32Array; dims: number[] }): number {
+  assert.deepEqual(b.dims, a.dims);
+  const width = a.dims.at(-1)!;
+  let worst = 0;
+  for (let row = 0; row < a.data.length; row += width) {
+    let diff = 0;
+    let norm = 0;
+    for (let i = row; i < row + width; i++) {
+      diff += (a.data[i]! - b.data[i]!) ** 2;
+      norm += a.data[i]! ** 2;
+    }
+    worst = Math.max(worst, Math.sqrt(diff / norm));
+  }
+  return worst;
+}
+
+describe('the pooled-token cut', () => {
+  test('covers the last block after its attention, in both layouts, and drops only per-token state outputs', () => {
+    for (const [layout, path] of Object.entries(VISION)) {
+      const { cut } = plan(path);
+      assert.ok(cut, layout);
+      // out-proj, then ln_2 and the MLP's two linears with their biases, QuickGELU and both residual adds.
+      assert.deepEqual(cut.region.map((n) => n.op), ['MatMul', 'Add', 'Add', 'LayerNormalization', 'MatMul', 'Add', 'Mul', 'Sigmoid', 'Mul', 'MatMul', 'Add', 'Add'], layout);
+      // The token is picked from the block's input (the residual) and from the heads merged after attention.
+      assert.equal(cut.entries.size, 2, layout);
+      assert.deepEqual([...cut.entries.values()], [1, 1], layout);
+      assert.deepEqual(cut.droppedOutputs, layout === 'clip-server' ? [] : ['last_hidden_state'], layout);
+    }
+  });
+
+  test('a state output the caller may read blocks the cut', () => {
+    assert.equal(plan(VISION.hf, false).cut, undefined);
+    assert.ok(plan(VISION['clip-server'], false).cut);
+  });
+
+  test('finds nothing to cut where the pooled token is picked per row (the text tower\'s EOT)', () => {
+    assert.equal(plan(join(dir, 'fp32/hf/onnx/text_model.onnx')).cut, undefined);
+    assert.equal(plan(join(dir, 'fp32/clip-server/textual.onnx')).cut, undefined);
+  });
+
+  test('copies every field it does not change, including ones clipflow does not know', () => {
+    const bytes = readFileSync(VISION.hf);
+    // ModelProto field 25 is outside our subset: it must survive byte for byte.
+    const unknown = lengthDelimited(25, Buffer.from('kept as it was'));
+    const graph = readModelGraph(Buffer.concat([bytes, unknown]))!;
+    const written = applyPooledCut(graph, planPooledCut(graph, true)!);
+    const fields = rawFields(written);
+    assert.deepEqual(Buffer.from(fields.find((f) => f.field === 25)!.bytes), Buffer.from(unknown));
+    const Model = onnxType('ModelProto');
+    const before = Model.toObject(Model.decode(bytes), { longs: Number }) as any;
+    const after = Model.toObject(Model.decode(written), { longs: Number }) as any;
+    assert.deepEqual(after.metadataProps, before.metadataProps);
+    assert.deepEqual(after.opsetImport, before.opsetImport);
+    assert.deepEqual(after.graph.output.map((o: any) => o.name), ['image_embeds']);
+    // Two Gathers in, the Identity naming last_hidden_state out.
+    assert.equal(after.graph.node.length, before.graph.node.length + 1);
+    assert.equal(after.graph.initializer.length, before.graph.initializer.length + 1);
+  });
+
+  for (const [layout, path] of Object.entries(VISION)) {
+    test(`serves the cut graph, whose embeddings are the full graph's (${layout})`, async () => {
+      const cut = await openPooledCut(path, cpu);
+      const full = await openOnnxSession(path, cpu);
+      try {
+        assert.equal(cut.pooledCut?.applied, true, JSON.stringify(cut.pooledCut));
+        assert.deepEqual(cut.outputs.map((o) => o.name), [layout === 'clip-server' ? 'output' : 'image_embeds']);
+        const name = cut.outputs[0]!.name;
+        // A batch size and values other than the load-time check's.
+        const feeds = checkFeeds(full.inputs.map((s) => ({ ...s, shape: [5, ...s.shape.slice(1)] })));
+        const pixels = feeds.pixel_values!.data as Float32Array;
+        for (let i = 0; i < pixels.length; i++) pixels[i] = Math.sin(i * 0.61) * 2;
+        const error = worstRowError((await full.run(feeds, [name]))[name]!, (await cut.run(feeds, [name]))[name]!);
+        assert.ok(error <= (layout === 'hf fp16' ? 1e-2 : 1e-5), `row error ${error}`);
+      } finally {
+        await Promise.all([cut.release(), full.release()]);
+      }
+    });
+  }
+
+  test('a cut that fails its check serves the full graph and says why', async () => {
+    // y = (x @ W)[:, 0] on a 2-D x: the walk takes MatMul as token-wise at axis 1, which is
+    // x's contracted axis here, so the cut graph cannot hold and the load-time check must catch it.
+    const g = new GraphBuilder('misleading');
+    const x = g.input('x', DataType.FLOAT, ['batch', 4]);
+    const w = g.initializer('w', DataType.FLOAT, [4, 4], () => new Uint8Array(Float32Array.from({ length: 16 }, (_, i) => i / 8).buffer));
+    const index = g.initializer('index', DataType.INT64, [], () => new Uint8Array(BigInt64Array.of(0n).buffer));
+    g.output('y', g.op('Gather', [g.op('MatMul', [x, w]), index], { axis: int(1) }), DataType.FLOAT, ['batch']);
+    const path = join(dir, 'misleading.onnx');
+    writeModel(path, g, { opset: 17, irVersion: 8 });
+    assert.ok(plan(path).cut, 'the walk plans a cut here');
+
+    let session: OnnxSession | undefined;
+    try {
+      session = await openPooledCut(path, cpu);
+      assert.equal(session.pooledCut?.applied, false);
+      assert.match((session.pooledCut as { reason: string }).reason, /cut graph/);
+      const out = await session.run({ x: { data: Float32Array.of(1, 0, 0, 0, 0, 1, 0, 0), dims: [2, 4] } });
+      // Row 0 of W is 0..3/8, row 1 is 4..7/8: column 0 picks 0 and 0.5.
+      assert.deepEqual([...out.y!.data], [0, 0.5]);
+    } finally {
+      await session?.release();
+    }
+  });
+
+  test('a file that is not a model fails as ORT reports it, not in the cut', async () => {
+    const path = join(dir, 'garbage.onnx');
+    writeFileSync(path, Buffer.from('not a protobuf at all \u0000\u0001'));
+    await assert.rejects(openPooledCut(path, cpu), /cannot load model .*garbage\.onnx/);
+  });
+});
