@@ -11,6 +11,7 @@ import { toFloat16Bits } from '../core/util/float16.js';
 import { planTextRuns, runOverheadTokens } from '../executors/clip/text-batches.js';
 import { readModelGraph } from '../runtimes/onnx/graph/onnx-graph.js';
 import { applyPooledCut, planPooledCut } from '../runtimes/onnx/graph/pooled-cut.js';
+import { bufferSource, joinPieces } from '../runtimes/onnx/graph/proto-fields.js';
 import { ortSessionOptions } from '../runtimes/onnx/onnx.open.js';
 import type { ExecutionProvider } from '../runtimes/runtime.js';
 import { benchTokenizer, LATENCY_CAPTION, longTexts, randomPixels, shortCaptions } from './inputs.js';
@@ -211,24 +212,29 @@ export async function captionPlans(session: ort.InferenceSession, captionRows: n
 }
 
 /** Three rounds of the full and the cut vision graph at batch 32, a quarter of the budget each (see RawResults.imagesCutB32). */
-async function cutRounds(full: ort.InferenceSession, o: RawOptions, feeds: Record<string, ort.Tensor>): Promise<RawResults['imagesCutB32']> {
-  const graph = readModelGraph(await readFile(o.models.visionGraph));
+async function cutRounds(o: RawOptions): Promise<RawResults['imagesCutB32']> {
+  const source = bufferSource(await readFile(o.models.visionGraph));
+  const graph = readModelGraph(source);
   const plan = graph && planPooledCut(graph, true);
   if (!graph || !plan) return null;
-  const cut = await ort.InferenceSession.create(applyPooledCut(graph, plan), clipflowSessionOptions(o.intraOpThreads, o.provider));
+  const options = clipflowSessionOptions(o.intraOpThreads, o.provider);
+  const cut = await ort.InferenceSession.create(joinPieces(applyPooledCut(graph, plan), source), options);
+  const full = await ort.InferenceSession.create(o.models.visionGraph, options);
+  const size = o.models.imageSize;
+  const feeds = pixelFeeds(full, randomPixels(32, size, o.seed + 32), [32, 3, size, size]);
   const budget = { ...o.budget, budgetMs: o.budget.budgetMs / 4 };
   const rounds: Array<{ full: number; cut: number }> = [];
   for (let round = 0; round < 3; round++) {
     rounds.push({ full: (await runPoint(full, feeds, 32, budget)).perSecond, cut: (await runPoint(cut, feeds, 32, budget)).perSecond });
   }
-  await cut.release();
+  await Promise.all([cut.release(), full.release()]);
   return { perSecond: rounds.reduce((t, r) => t + r.cut, 0) / rounds.length, vsFull: median(rounds.map((r) => r.cut / r.full)), rounds };
 }
 
 /**
  * Measures the ceiling: images/s at batch 1, 8 and 32, texts/s at batch 32 on
  * the fixed-77 and dynamic graphs, single-text latency at the latency
- * caption's length, and the short captions planned and unpadded. Meant to run
+ * caption's length, the short captions planned and unpadded, and the vision graph as served beside the full one. Meant to run
  * alone in its own process (see child.ts), so its threads and memory don't mix
  * with the served section's.
  */
@@ -241,7 +247,6 @@ export async function runRawOrt(o: RawOptions): Promise<RawResults> {
   for (const b of [1, 8, 32] as const) {
     images[`b${b}`] = await runPoint(vision, pixelFeeds(vision, randomPixels(b, size, o.seed + b), [b, 3, size, size]), b, o.budget);
   }
-  const imagesCutB32 = await cutRounds(vision, o, pixelFeeds(vision, randomPixels(32, size, o.seed + 32), [32, 3, size, size]));
   await vision.release();
 
   let fixed77: RawPoint | null = null;
@@ -260,6 +265,9 @@ export async function runRawOrt(o: RawOptions): Promise<RawResults> {
   // Three rounds of ~10 points (the padded one, the plan and each length) at a quarter of the budget each: ~30 s.
   const plans = texts.fixedLength === null ? await captionPlans(dynamic, texts.captionRows, o.provider, texts.short, { ...o.budget, budgetMs: o.budget.budgetMs / 4 }) : null;
   await dynamic.release();
+  // Taken before the cut rounds, which hold two vision graphs at once.
+  const peak = peakRssMb();
+  const imagesCutB32 = await cutRounds(o);
 
   return {
     threads: { intraOp: o.intraOpThreads, interOp: 1 },
@@ -267,7 +275,7 @@ export async function runRawOrt(o: RawOptions): Promise<RawResults> {
     imagesCutB32,
     pixelType: pixels,
     texts: { fixed77, dynamic77, short, single, hfFixedLength: texts.fixedLength, captionPlans: plans },
-    peakRssMb: peakRssMb(),
+    peakRssMb: peak,
   };
 }
 

@@ -5,16 +5,14 @@ import type { ExecutionProvider, SessionOptions } from '../runtime.js';
 import { OnnxSession } from './onnx.session.js';
 
 /**
- * Creates the ORT session for one graph on the calling thread, from its file or
- * its bytes, mapping failures to our typed errors; `modelPath` names it in them.
+ * Creates the ORT session for one graph on the calling thread, mapping failures
+ * to our typed errors. `loadFrom` is a rewritten copy to load instead; errors
+ * still name `modelPath`.
  */
-export async function openOnnxSession(modelPath: string, options: SessionOptions, bytes?: Uint8Array): Promise<OnnxSession> {
+export async function openOnnxSession(modelPath: string, options: SessionOptions, loadFrom = modelPath): Promise<OnnxSession> {
   const { provider } = options;
   try {
-    const session = bytes
-      ? await ort.InferenceSession.create(bytes, ortSessionOptions(options))
-      : await ort.InferenceSession.create(modelPath, ortSessionOptions(options));
-    return new OnnxSession(session, provider);
+    return new OnnxSession(await ort.InferenceSession.create(loadFrom, ortSessionOptions(options)), provider);
   } catch (e) {
     const message = (e as Error).message;
     if (provider !== 'cpu') throw new ProviderUnavailableError(provider, `session creation failed: ${lastSentence(message)}`);

@@ -1,6 +1,9 @@
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import type { HostTensor, SessionOptions, TensorSpec } from '../runtime.js';
 import { readModelGraph } from './graph/onnx-graph.js';
+import { fileSource, writePieces } from './graph/proto-fields.js';
 import { applyPooledCut, planPooledCut, summarise } from './graph/pooled-cut.js';
 import { openOnnxSession } from './onnx.open.js';
 import type { OnnxSession } from './onnx.session.js';
@@ -15,63 +18,71 @@ const TOLERANCE = { float32: 1e-4, float16: 1e-2 } as const;
 /**
  * Opens a graph cut to its pooled token (graph/pooled-cut.ts), when one is found.
  * The cut is trusted only after it gives the full graph's outputs on a check
- * input: the full graph runs it first and is released, then the cut graph runs
- * it. Any doubt (no cut, a load or run failure, a difference) serves the graph
- * as it was, with the reason in `pooledCut`.
+ * input. One graph is in memory at a time, as in a plain load: the full graph
+ * loads, runs the check and is released; the cut is written to a temporary
+ * file (weights copied from the model file in chunks), loaded from there and
+ * run. Any doubt (a load or run failure, a difference) serves the full graph,
+ * with the reason in `pooledCut`.
  */
 export async function openPooledCut(modelPath: string, options: SessionOptions): Promise<OnnxSession> {
-  let bytes: Uint8Array | undefined = await readFile(modelPath);
-  let plan: ReturnType<typeof planCut>;
+  let source: ReturnType<typeof fileSource> | undefined;
   try {
-    plan = planCut(bytes);
+    source = fileSource(modelPath);
   } catch {
-    // Not a model we can read: ORT gives the real error below.
-    plan = undefined;
-  }
-  const full = await openOnnxSession(modelPath, options, bytes);
-  if (!plan) return full;
-
-  const feeds = checkFeeds(full.inputs);
-  let expected: Outputs;
-  try {
-    expected = await full.run(feeds);
-  } catch (e) {
-    full.pooledCut = { applied: false, reason: `the full graph failed on the check input: ${(e as Error).message}` };
-    return full;
-  }
-  await full.release();
-  const cutBytes = plan.write();
-  bytes = undefined;
-
-  const rejected = async (reason: string) => {
-    const session = await openOnnxSession(modelPath, options);
-    session.pooledCut = { applied: false, reason };
-    return session;
-  };
-  let cut: OnnxSession;
-  try {
-    cut = await openOnnxSession(modelPath, options, cutBytes);
-  } catch (e) {
-    return rejected(`the cut graph did not load: ${(e as Error).message}`);
+    // Unreadable: the plain load below reports it.
   }
   try {
-    const difference = compare(expected, await cut.run(feeds), cut.outputs);
-    if (difference) {
-      await cut.release();
-      return rejected(difference);
+    let graph: ReturnType<typeof readModelGraph>;
+    try {
+      graph = source && readModelGraph(source);
+    } catch {
+      graph = undefined; // Not a model we can parse: ORT gives the real error.
     }
-  } catch (e) {
-    await cut.release();
-    return rejected(`the cut graph failed on the check input: ${(e as Error).message}`);
-  }
-  cut.pooledCut = { applied: true, ...plan.summary };
-  return cut;
-}
+    const plan = graph && planPooledCut(graph, true);
+    if (!graph || !plan) return await openOnnxSession(modelPath, options);
 
-function planCut(bytes: Uint8Array) {
-  const graph = readModelGraph(bytes);
-  const cut = graph && planPooledCut(graph, true);
-  return cut && { summary: summarise(cut), write: () => applyPooledCut(graph, cut) };
+    const full = await openOnnxSession(modelPath, options);
+    const feeds = checkFeeds(full.inputs);
+    let expected: Outputs;
+    try {
+      expected = await full.run(feeds);
+    } catch (e) {
+      full.pooledCut = { applied: false, reason: `the full graph failed on the check input: ${(e as Error).message}` };
+      return full;
+    }
+    await full.release();
+
+    const rejected = async (reason: string) => {
+      const session = await openOnnxSession(modelPath, options);
+      session.pooledCut = { applied: false, reason };
+      return session;
+    };
+    const dir = await mkdtemp(join(tmpdir(), 'clipflow-cut-'));
+    let cut: OnnxSession;
+    try {
+      const cutPath = join(dir, basename(modelPath));
+      writePieces(applyPooledCut(graph, plan), graph.source, cutPath);
+      cut = await openOnnxSession(modelPath, options, cutPath);
+    } catch (e) {
+      return await rejected(`the cut graph did not load: ${(e as Error).message}`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    try {
+      const difference = compare(expected, await cut.run(feeds), cut.outputs);
+      if (difference) {
+        await cut.release();
+        return await rejected(difference);
+      }
+    } catch (e) {
+      await cut.release();
+      return await rejected(`the cut graph failed on the check input: ${(e as Error).message}`);
+    }
+    cut.pooledCut = { applied: true, ...summarise(plan) };
+    return cut;
+  } finally {
+    source?.close();
+  }
 }
 
 /** A deterministic input: floats spread over [-1, 1), ids and masks of 1; symbolic axes of {@link CHECK_BATCH}. */

@@ -1,5 +1,5 @@
 import { DataType, onnxType } from './schema.js';
-import { rawFields, type RawField } from './proto-fields.js';
+import { rawFields, valueOf, type ByteSource, type RawField } from './proto-fields.js';
 
 // Field numbers of the official ONNX IR (proto/onnx.proto).
 export const MODEL_GRAPH = 7;
@@ -21,6 +21,8 @@ export interface GraphNode {
   /** Int and ints attributes; the only kinds a rewrite reads. */
   ints: Map<string, number[]>;
   field: RawField;
+  /** The node's serialised NodeProto. */
+  bytes: Uint8Array;
 }
 
 /** A constant (initializer or Constant node): its shape, and its values when small integers. */
@@ -30,8 +32,9 @@ export interface ConstTensor {
   ints?: number[];
 }
 
-/** A model read for rewriting: its fields as bytes, and the main graph decoded. */
+/** A model read for rewriting: where its fields lie, and the main graph decoded. */
 export interface ModelGraph {
+  source: ByteSource;
   modelFields: RawField[];
   graphFields: RawField[];
   nodes: GraphNode[];
@@ -67,21 +70,33 @@ function constTensor(t: DecodedTensor): ConstTensor {
   return { dims, ints };
 }
 
-/** Reads a serialised ModelProto; undefined when it has no graph. */
-export function readModelGraph(model: Uint8Array): ModelGraph | undefined {
-  const modelFields = rawFields(model);
-  const graph = modelFields.find((f) => f.field === MODEL_GRAPH)?.value;
-  if (!graph) return undefined;
-  const graphFields = rawFields(graph);
+/** Tensor fields larger than this (the weights) are skipped when reading an initializer's shape. */
+const SMALL_FIELD = 4096;
+
+/** An initializer's name, shape and small values, without reading its weights. */
+function readInitializer(source: ByteSource, f: RawField): DecodedTensor {
+  const small = rawFields(source, f.valueStart!, f.end).filter((x) => x.end - x.start <= SMALL_FIELD);
+  return onnxType('TensorProto').decode(Buffer.concat(small.map((x) => source.read(x.start, x.end)))) as unknown as DecodedTensor;
+}
+
+/**
+ * Reads a serialised ModelProto's main graph: its nodes decoded, its constants'
+ * shapes, its outputs. Weights stay where they are. Undefined when it has no graph.
+ */
+export function readModelGraph(source: ByteSource): ModelGraph | undefined {
+  const modelFields = rawFields(source);
+  const graphField = modelFields.find((f) => f.field === MODEL_GRAPH);
+  if (!graphField) return undefined;
+  const graphFields = rawFields(source, graphField.valueStart!, graphField.end);
   const nodes: GraphNode[] = [];
   const constants = new Map<string, ConstTensor>();
   const outputs: string[] = [];
   const Node = onnxType('NodeProto');
-  const Tensor = onnxType('TensorProto');
   const ValueInfo = onnxType('ValueInfoProto');
   for (const field of graphFields) {
     if (field.field === GRAPH_NODE) {
-      const n = Node.decode(field.value!) as unknown as {
+      const bytes = valueOf(source, field);
+      const n = Node.decode(bytes) as unknown as {
         input: string[]; output: string[]; opType: string; domain?: string;
         attribute: { name: string; i?: Num; ints?: Num[]; t?: DecodedTensor }[];
       };
@@ -90,16 +105,16 @@ export function readModelGraph(model: Uint8Array): ModelGraph | undefined {
         if (a.ints?.length) ints.set(a.name, a.ints.map(num));
         else if (a.i !== undefined && a.i !== null) ints.set(a.name, [num(a.i)]);
       }
-      const node: GraphNode = { index: nodes.length, op: n.opType, domain: n.domain ?? '', inputs: [...n.input], outputs: [...n.output], ints, field };
+      const node: GraphNode = { index: nodes.length, op: n.opType, domain: n.domain ?? '', inputs: [...n.input], outputs: [...n.output], ints, field, bytes };
       nodes.push(node);
       const value = n.attribute.find((a) => a.name === 'value')?.t;
       if (node.op === 'Constant' && node.domain === '' && value) constants.set(node.outputs[0]!, constTensor(value));
     } else if (field.field === GRAPH_INITIALIZER) {
-      const t = Tensor.decode(field.value!) as unknown as DecodedTensor;
+      const t = readInitializer(source, field);
       if (t.name) constants.set(t.name, constTensor(t));
     } else if (field.field === GRAPH_OUTPUT) {
-      outputs.push((ValueInfo.decode(field.value!) as unknown as { name: string }).name);
+      outputs.push((ValueInfo.decode(valueOf(source, field)) as unknown as { name: string }).name);
     }
   }
-  return { modelFields, graphFields, nodes, constants, outputs };
+  return { source, modelFields, graphFields, nodes, constants, outputs };
 }

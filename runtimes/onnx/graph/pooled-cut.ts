@@ -1,6 +1,6 @@
 import { DataType, onnxType } from './schema.js';
 import { GRAPH_INITIALIZER, GRAPH_NODE, GRAPH_OUTPUT, GRAPH_VALUE_INFO, MODEL_GRAPH, NODE_INPUT, type GraphNode, type ModelGraph } from './onnx-graph.js';
-import { joinFields, lengthDelimited, rawFields, stringField } from './proto-fields.js';
+import { bufferSource, lengthDelimited, nested, rawFields, stringField, valueOf, type Piece, type RawField } from './proto-fields.js';
 
 /**
  * Cutting a graph's last layers to its pooled token.
@@ -190,34 +190,39 @@ export function summarise(cut: PooledCut): PooledCutSummary {
 
 /** The node's bytes with some inputs renamed; every other field is copied as it was. */
 function renameInputs(node: GraphNode, rename: Map<string, string>): Uint8Array {
-  const fields = rawFields(node.field.value!).map((f) => {
-    if (f.field !== NODE_INPUT) return f.bytes;
-    const name = Buffer.from(f.value!).toString('utf8');
-    return rename.has(name) ? stringField(NODE_INPUT, rename.get(name)!) : f.bytes;
+  const source = bufferSource(node.bytes);
+  const fields = rawFields(source).map((f) => {
+    const bytes = source.read(f.start, f.end);
+    if (f.field !== NODE_INPUT) return bytes;
+    const name = Buffer.from(valueOf(source, f)).toString('utf8');
+    return rename.has(name) ? stringField(NODE_INPUT, rename.get(name)!) : bytes;
   });
-  return lengthDelimited(GRAPH_NODE, joinFields(fields));
+  return lengthDelimited(GRAPH_NODE, Buffer.concat(fields));
 }
 
 /**
- * Writes the cut model: a Gather of the pooled token (keeping its axis, so the
+ * The cut model, as pieces of new bytes and stretches of the original (see
+ * proto-fields.ts): a Gather of the pooled token (keeping its axis, so the
  * original pick and everything after it run unchanged) before the region reads
- * each entry; the dropped outputs and the region's stale shape hints removed.
+ * each entry; the dropped outputs, the nodes copying them out and the region's
+ * stale shape hints removed.
  */
-export function applyPooledCut(g: ModelGraph, cut: PooledCut): Uint8Array {
+export function applyPooledCut(g: ModelGraph, cut: PooledCut): Piece[] {
   const Node = onnxType('NodeProto');
+  const ValueInfo = onnxType('ValueInfoProto');
   const rename = new Map([...cut.entries.keys()].map((name) => [name, `${name}/pooled_token`]));
   const regionAt = new Map(cut.region.map((n) => [n.field, n]));
   const removed = new Set(cut.droppedNodes.map((n) => n.field));
-  const inserted = new Set<string>();
   const produced = new Set(cut.region.flatMap((n) => n.outputs));
   const dropped = new Set(cut.droppedOutputs);
-  const ValueInfo = onnxType('ValueInfoProto');
-  const nameOf = (value: Uint8Array) => (ValueInfo.decode(value) as unknown as { name: string }).name;
+  const inserted = new Set<string>();
+  const nameOf = (f: RawField) => (ValueInfo.decode(valueOf(g.source, f)) as unknown as { name: string }).name;
+  const asIs = (f: RawField): Piece => ({ start: f.start, end: f.end });
 
-  const parts: Uint8Array[] = [];
+  const graph: Piece[] = [];
   for (const f of g.graphFields) {
-    const node = f.field === GRAPH_NODE ? regionAt.get(f) : undefined;
     if (removed.has(f)) continue;
+    const node = f.field === GRAPH_NODE ? regionAt.get(f) : undefined;
     if (node) {
       for (const input of node.inputs) {
         if (!rename.has(input) || inserted.has(input)) continue;
@@ -229,22 +234,19 @@ export function applyPooledCut(g: ModelGraph, cut: PooledCut): Uint8Array {
           output: [rename.get(input)],
           attribute: [{ name: 'axis', type: 2, i: cut.entries.get(input) }],
         }).finish();
-        parts.push(lengthDelimited(GRAPH_NODE, gather));
+        graph.push(lengthDelimited(GRAPH_NODE, gather));
       }
-      parts.push(node.inputs.some((i) => rename.has(i)) ? renameInputs(node, rename) : f.bytes);
-    } else if (f.field === GRAPH_OUTPUT && dropped.has(nameOf(f.value!))) {
+      graph.push(node.inputs.some((i) => rename.has(i)) ? renameInputs(node, rename) : asIs(f));
+    } else if (f.field === GRAPH_OUTPUT && dropped.has(nameOf(f))) {
       continue;
-    } else if (f.field === GRAPH_VALUE_INFO && produced.has(nameOf(f.value!))) {
+    } else if (f.field === GRAPH_VALUE_INFO && produced.has(nameOf(f))) {
       continue;
     } else {
-      parts.push(f.bytes);
+      graph.push(asIs(f));
     }
   }
   const index = Buffer.alloc(8);
   index.writeBigInt64LE(BigInt(cut.index));
-  const indexTensor = onnxType('TensorProto').encode({ name: INDEX_NAME, dims: [1], dataType: DataType.INT64, rawData: index }).finish();
-  parts.push(lengthDelimited(GRAPH_INITIALIZER, indexTensor));
-
-  const graph = joinFields(parts);
-  return joinFields(g.modelFields.map((f) => (f.field === MODEL_GRAPH ? lengthDelimited(MODEL_GRAPH, graph) : f.bytes)));
+  graph.push(lengthDelimited(GRAPH_INITIALIZER, onnxType('TensorProto').encode({ name: INDEX_NAME, dims: [1], dataType: DataType.INT64, rawData: index }).finish()));
+  return g.modelFields.flatMap((f) => (f.field === MODEL_GRAPH ? nested(MODEL_GRAPH, graph) : [asIs(f)]));
 }

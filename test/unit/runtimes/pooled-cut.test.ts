@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readModelGraph } from '../../../runtimes/onnx/graph/onnx-graph.js';
 import { applyPooledCut, planPooledCut } from '../../../runtimes/onnx/graph/pooled-cut.js';
-import { lengthDelimited, rawFields } from '../../../runtimes/onnx/graph/proto-fields.js';
+import { bufferSource, fileSource, joinPieces, lengthDelimited, rawFields, writePieces } from '../../../runtimes/onnx/graph/proto-fields.js';
 import { DataType, onnxType } from '../../../runtimes/onnx/graph/schema.js';
 import { openOnnxSession } from '../../../runtimes/onnx/onnx.open.js';
 import type { OnnxSession } from '../../../runtimes/onnx/onnx.session.js';
@@ -25,7 +25,7 @@ const VISION = {
 const cpu = { provider: 'cpu' as const };
 
 function plan(path: string, dropStates = true) {
-  const graph = readModelGraph(readFileSync(path))!;
+  const graph = readModelGraph(bufferSource(readFileSync(path)))!;
   return { graph, cut: planPooledCut(graph, dropStates) };
 }
 
@@ -74,10 +74,11 @@ describe('the pooled-token cut', () => {
     const bytes = readFileSync(VISION.hf);
     // ModelProto field 25 is outside our subset: it must survive byte for byte.
     const unknown = lengthDelimited(25, Buffer.from('kept as it was'));
-    const graph = readModelGraph(Buffer.concat([bytes, unknown]))!;
-    const written = applyPooledCut(graph, planPooledCut(graph, true)!);
-    const fields = rawFields(written);
-    assert.deepEqual(Buffer.from(fields.find((f) => f.field === 25)!.bytes), Buffer.from(unknown));
+    const source = bufferSource(Buffer.concat([bytes, unknown]));
+    const graph = readModelGraph(source)!;
+    const written = joinPieces(applyPooledCut(graph, planPooledCut(graph, true)!), source);
+    const kept = rawFields(bufferSource(written)).find((f) => f.field === 25)!;
+    assert.deepEqual(written.subarray(kept.start, kept.end), Buffer.from(unknown));
     const Model = onnxType('ModelProto');
     const before = Model.toObject(Model.decode(bytes), { longs: Number }) as any;
     const after = Model.toObject(Model.decode(written), { longs: Number }) as any;
@@ -87,6 +88,21 @@ describe('the pooled-token cut', () => {
     // Two Gathers in, the Identity naming last_hidden_state out.
     assert.equal(after.graph.node.length, before.graph.node.length + 1);
     assert.equal(after.graph.initializer.length, before.graph.initializer.length + 1);
+  });
+
+  test('writes the same model from the file, read piece by piece, as from its bytes in memory', () => {
+    const fromMemory = bufferSource(readFileSync(VISION.hf));
+    const inMemory = readModelGraph(fromMemory)!;
+    const expected = joinPieces(applyPooledCut(inMemory, planPooledCut(inMemory, true)!), fromMemory);
+    const file = fileSource(VISION.hf);
+    try {
+      const graph = readModelGraph(file)!;
+      const path = join(dir, 'written.onnx');
+      writePieces(applyPooledCut(graph, planPooledCut(graph, true)!), file, path);
+      assert.ok(readFileSync(path).equals(expected));
+    } finally {
+      file.close();
+    }
   });
 
   for (const [layout, path] of Object.entries(VISION)) {
