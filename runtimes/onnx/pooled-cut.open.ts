@@ -85,7 +85,12 @@ export async function openPooledCut(modelPath: string, options: SessionOptions):
   }
 }
 
-/** A deterministic input: floats spread over [-1, 1), ids and masks of 1; symbolic axes of {@link CHECK_BATCH}. */
+/**
+ * A deterministic input with symbolic axes of {@link CHECK_BATCH}: floats spread
+ * over [-1, 1); masks of 1; other integers (token ids) in [1, 76], within any
+ * vocabulary or position table, so each row's largest id (where a text tower
+ * pools, its EOT) falls at its own position.
+ */
 export function checkFeeds(inputs: readonly TensorSpec[]): Record<string, HostTensor> {
   let state = 0x9e3779b9;
   const next = () => {
@@ -98,7 +103,7 @@ export function checkFeeds(inputs: readonly TensorSpec[]): Record<string, HostTe
     const size = dims.reduce((a, b) => a * b, 1);
     feeds[spec.name] = spec.type.startsWith('float')
       ? { data: Float32Array.from({ length: size }, next), dims }
-      : { data: new Int32Array(size).fill(1), dims };
+      : { data: /mask/i.test(spec.name) ? new Int32Array(size).fill(1) : Int32Array.from({ length: size }, () => 1 + Math.floor((next() + 1) * 38)), dims };
   }
   return feeds;
 }

@@ -10,19 +10,23 @@ import { bufferSource, lengthDelimited, nested, rawFields, stringField, valueOf,
  * MLP and norms regardless. Those ops treat each token on its own, so selecting
  * the token before them instead of after them gives the same embedding for a
  * fraction of their work (about 6% of a ViT-B/32 tower). The rewrite is generic:
- * from a Gather of one constant token, it walks up through token-wise ops whose
- * every result feeds only that Gather, and selects the token at the region's
- * inputs instead. What a walk cannot prove token-wise stays as it was; the
+ * from the op that picks the pooled token (a Gather of one constant token, or a
+ * GatherND of one token a row, the text tower's EOT), it walks up through
+ * token-wise ops whose every result feeds only that pick, and selects the token
+ * at the region's inputs instead. What a walk cannot prove token-wise stays as it was; the
  * loader (onnx.open.ts) still checks the cut graph against the original.
  */
 
+/** Which token a pick takes: one constant index, or a tensor of one position per row ([N, 1], GatherND with batch_dims 1). */
+export type TokenSelect = { index: number } | { rows: string };
+
 /** A planned cut. */
 export interface PooledCut {
-  /** The Gather that picks the pooled token. */
+  /** The node that picks the pooled token. */
   pick: GraphNode;
-  /** Token axis and index it picks. */
+  /** Token axis, and the token it picks. */
   axis: number;
-  index: number;
+  select: TokenSelect;
   /** Nodes that will run on the one token. */
   region: GraphNode[];
   /** Tensors entering the region, each with its token axis: the token is selected there. */
@@ -46,8 +50,9 @@ const BINARY = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min']);
 const REDUCE = new Set(['ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin']);
 /** ORT's fused token-wise ops, found in graphs exported through its optimizer. */
 const MS_TOKENWISE = new Set(['FastGelu', 'BiasGelu', 'QuickGelu', 'Gelu', 'SkipLayerNormalization']);
-/** Index tensor of the Gathers the cut inserts. */
+/** Names of the tensors the cut adds. */
 const INDEX_NAME = 'clipflow_pooled_token_index';
+const ROWS_SHAPE_NAME = 'clipflow_pooled_rows_shape';
 
 /**
  * The token axis of each input of `n` when its outputs are read at token axis
@@ -102,7 +107,7 @@ function inputAxes(n: GraphNode, axis: number, g: ModelGraph): Map<string, numbe
 }
 
 /** Plans the cut below one token-picking Gather, or undefined when nothing would move. */
-function planFrom(pick: GraphNode, axis: number, index: number, g: ModelGraph, dropStates: boolean): PooledCut | undefined {
+function planFrom(pick: GraphNode, axis: number, select: TokenSelect, g: ModelGraph, dropStates: boolean): PooledCut | undefined {
   const consumers = new Map<string, GraphNode[]>();
   for (const n of g.nodes) for (const i of n.inputs) if (i) consumers.set(i, [...(consumers.get(i) ?? []), n]);
   const graphOutputs = new Set(g.outputs);
@@ -152,33 +157,38 @@ function planFrom(pick: GraphNode, axis: number, index: number, g: ModelGraph, d
     for (const name of n.inputs) {
       if (!name || produced.has(name) || g.constants.has(name)) continue;
       const a = readAt.get(name)!;
-      // A tensor read at two token axes cannot be cut once.
-      if (Number.isNaN(a)) return undefined;
+      // A tensor read at two token axes cannot be cut once; per-row picks select on axis 1 only.
+      if (Number.isNaN(a) || ('rows' in select && a !== 1)) return undefined;
       entries.set(name, a);
     }
   }
   const droppedOutputs = g.outputs.filter((o) => produced.has(o) || dropped.some((n) => n.outputs.includes(o)));
   const ordered = [...region].sort((a, b) => a.index - b.index);
-  return { pick, axis, index, region: ordered, entries, droppedNodes: dropped, droppedOutputs };
+  return { pick, axis, select, region: ordered, entries, droppedNodes: dropped, droppedOutputs };
 }
 
 /**
- * Finds the cut for a graph: the last Gather of one constant token (index 0 or
- * -1, which stay valid on a one-token axis) whose region holds matrix work.
- * With `dropStates`, graph outputs produced only inside the region (per-token
- * states such as `last_hidden_state`) are dropped rather than blocking the cut.
+ * Finds the cut for a graph: below the last pick of the pooled token whose
+ * region holds matrix work. A pick is a Gather of one constant token (index 0
+ * or -1, which stay valid on a one-token axis) or a GatherND with batch_dims 1
+ * (one token a row, whose indices the cut turns to 0). With `dropStates`,
+ * graph outputs produced only inside the region (per-token states such as
+ * `last_hidden_state`) are dropped rather than blocking the cut.
  */
 export function planPooledCut(g: ModelGraph, dropStates: boolean): PooledCut | undefined {
   for (let i = g.nodes.length - 1; i >= 0; i--) {
     const n = g.nodes[i]!;
-    if (n.op !== 'Gather' || n.domain !== '') continue;
     const [data, indices] = n.inputs;
-    const idx = indices ? g.constants.get(indices) : undefined;
-    if (!data || g.constants.has(data) || idx?.dims.length !== 0 || idx.ints?.length !== 1) continue;
-    const index = idx.ints[0]!;
-    const axis = n.ints.get('axis')?.[0] ?? 0;
-    if ((index !== 0 && index !== -1) || axis < 0) continue;
-    const cut = planFrom(n, axis, index, g, dropStates);
+    if (n.domain !== '' || !data || !indices || g.constants.has(data)) continue;
+    let cut: PooledCut | undefined;
+    if (n.op === 'Gather') {
+      const idx = g.constants.get(indices);
+      const index = idx?.dims.length === 0 && idx.ints?.length === 1 ? idx.ints[0]! : undefined;
+      const axis = n.ints.get('axis')?.[0] ?? 0;
+      if ((index === 0 || index === -1) && axis >= 0) cut = planFrom(n, axis, { index }, g, dropStates);
+    } else if (n.op === 'GatherND' && n.ints.get('batch_dims')?.[0] === 1 && !g.constants.has(indices)) {
+      cut = planFrom(n, 1, { rows: indices }, g, dropStates);
+    }
     if (cut) return cut;
   }
   return undefined;
@@ -202,15 +212,21 @@ function renameInputs(node: GraphNode, rename: Map<string, string>): Uint8Array 
 
 /**
  * The cut model, as pieces of new bytes and stretches of the original (see
- * proto-fields.ts): a Gather of the pooled token (keeping its axis, so the
- * original pick and everything after it run unchanged) before the region reads
- * each entry; the dropped outputs, the nodes copying them out and the region's
- * stale shape hints removed.
+ * proto-fields.ts): the region moved to just before the pick, with a selection
+ * of the pooled token that keeps its axis (so the pick and everything after it
+ * run as they were) before it reads each entry; the dropped outputs, the nodes
+ * copying them out and the region's stale shape hints removed.
  */
 export function applyPooledCut(g: ModelGraph, cut: PooledCut): Piece[] {
   const Node = onnxType('NodeProto');
   const ValueInfo = onnxType('ValueInfoProto');
   const rename = new Map([...cut.entries.keys()].map((name) => [name, `${name}/pooled_token`]));
+  const { select } = cut;
+  // Per-row picks: the positions as [N, 1, 1] select one token a row keeping the axis; the pick then takes token 0.
+  const rows3 = 'rows' in select ? `${select.rows}/pooled_rows` : '';
+  const zero = 'rows' in select ? `${select.rows}/pooled_zero` : '';
+  const node = (opType: string, input: string[], output: string, attribute: object[] = []) =>
+    lengthDelimited(GRAPH_NODE, Node.encode({ name: `${output}/node`, opType, input, output: [output], attribute }).finish());
   const regionAt = new Map(cut.region.map((n) => [n.field, n]));
   const removed = new Set(cut.droppedNodes.map((n) => n.field));
   const produced = new Set(cut.region.flatMap((n) => n.outputs));
@@ -222,21 +238,21 @@ export function applyPooledCut(g: ModelGraph, cut: PooledCut): Piece[] {
   const graph: Piece[] = [];
   for (const f of g.graphFields) {
     if (removed.has(f)) continue;
-    const node = f.field === GRAPH_NODE ? regionAt.get(f) : undefined;
-    if (node) {
-      for (const input of node.inputs) {
-        if (!rename.has(input) || inserted.has(input)) continue;
-        inserted.add(input);
-        const gather = Node.encode({
-          name: `${rename.get(input)}/gather`,
-          opType: 'Gather',
-          input: [input, INDEX_NAME],
-          output: [rename.get(input)],
-          attribute: [{ name: 'axis', type: 2, i: cut.entries.get(input) }],
-        }).finish();
-        graph.push(lengthDelimited(GRAPH_NODE, gather));
+    if (regionAt.has(f)) continue;
+    if (f === cut.pick.field) {
+      // The region runs just before the pick: past every entry's producer and, for per-row picks, the positions' too.
+      if ('rows' in select) graph.push(node('Reshape', [select.rows, ROWS_SHAPE_NAME], rows3), node('Sub', [select.rows, select.rows], zero));
+      for (const reader of cut.region) {
+        for (const input of reader.inputs) {
+          if (!rename.has(input) || inserted.has(input)) continue;
+          inserted.add(input);
+          graph.push('rows' in select
+            ? node('GatherND', [input, rows3], rename.get(input)!, [{ name: 'batch_dims', type: 2, i: 1 }])
+            : node('Gather', [input, INDEX_NAME], rename.get(input)!, [{ name: 'axis', type: 2, i: cut.entries.get(input) }]));
+        }
+        graph.push(reader.inputs.some((i) => rename.has(i)) ? renameInputs(reader, rename) : asIs(reader.field));
       }
-      graph.push(node.inputs.some((i) => rename.has(i)) ? renameInputs(node, rename) : asIs(f));
+      graph.push('rows' in select ? renameInputs(cut.pick, new Map([[select.rows, zero]])) : asIs(f));
     } else if (f.field === GRAPH_OUTPUT && dropped.has(nameOf(f))) {
       continue;
     } else if (f.field === GRAPH_VALUE_INFO && produced.has(nameOf(f))) {
@@ -245,8 +261,10 @@ export function applyPooledCut(g: ModelGraph, cut: PooledCut): Piece[] {
       graph.push(asIs(f));
     }
   }
-  const index = Buffer.alloc(8);
-  index.writeBigInt64LE(BigInt(cut.index));
-  graph.push(lengthDelimited(GRAPH_INITIALIZER, onnxType('TensorProto').encode({ name: INDEX_NAME, dims: [1], dataType: DataType.INT64, rawData: index }).finish()));
+  const values = 'rows' in select ? [0n, -1n, 1n] : [BigInt(select.index)];
+  const raw = Buffer.alloc(8 * values.length);
+  values.forEach((v, i) => raw.writeBigInt64LE(v, 8 * i));
+  const name = 'rows' in select ? ROWS_SHAPE_NAME : INDEX_NAME;
+  graph.push(lengthDelimited(GRAPH_INITIALIZER, onnxType('TensorProto').encode({ name, dims: [values.length], dataType: DataType.INT64, rawData: raw }).finish()));
   return g.modelFields.flatMap((f) => (f.field === MODEL_GRAPH ? nested(MODEL_GRAPH, graph) : [asIs(f)]));
 }

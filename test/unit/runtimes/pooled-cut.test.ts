@@ -8,10 +8,11 @@ import { bufferSource, fileSource, joinPieces, lengthDelimited, rawFields, write
 import { DataType, onnxType } from '../../../runtimes/onnx/graph/schema.js';
 import { openOnnxSession } from '../../../runtimes/onnx/onnx.open.js';
 import type { OnnxSession } from '../../../runtimes/onnx/onnx.session.js';
-import { checkFeeds, openPooledCut } from '../../../runtimes/onnx/pooled-cut.open.js';
+import { openPooledCut } from '../../../runtimes/onnx/pooled-cut.open.js';
 import { GraphBuilder, int } from '../../../tools/onnx/graph-builder.js';
 import { writeModel } from '../../../tools/onnx/model-writer.js';
-import { generateTiny, tempDir } from '../tools/clip-fixtures.js';
+import type { HostTensor } from '../../../runtimes/runtime.js';
+import { EOT, SOT, generateTiny, tempDir } from '../tools/clip-fixtures.js';
 
 const { dir, cleanup } = tempDir('clipflow-cut-');
 after(cleanup);
@@ -22,6 +23,13 @@ const VISION = {
   'clip-server': join(dir, 'fp32/clip-server/visual.onnx'),
   'hf fp16': join(dir, 'fp16/onnx/vision_model.onnx'),
 };
+const TEXT = {
+  hf: join(dir, 'fp32/hf/onnx/text_model.onnx'),
+  'clip-server': join(dir, 'fp32/clip-server/textual.onnx'),
+  'hf fp16': join(dir, 'fp16/onnx/text_model.onnx'),
+};
+/** A block after its attention: out-proj, ln_2, the MLP's two linears with their biases and QuickGELU, both residual adds. */
+const BLOCK_TAIL = ['MatMul', 'Add', 'Add', 'LayerNormalization', 'MatMul', 'Add', 'Mul', 'Sigmoid', 'Mul', 'MatMul', 'Add', 'Add'];
 const cpu = { provider: 'cpu' as const };
 
 function plan(path: string, dropStates = true) {
@@ -51,8 +59,7 @@ describe('the pooled-token cut', () => {
     for (const [layout, path] of Object.entries(VISION)) {
       const { cut } = plan(path);
       assert.ok(cut, layout);
-      // out-proj, then ln_2 and the MLP's two linears with their biases, QuickGELU and both residual adds.
-      assert.deepEqual(cut.region.map((n) => n.op), ['MatMul', 'Add', 'Add', 'LayerNormalization', 'MatMul', 'Add', 'Mul', 'Sigmoid', 'Mul', 'MatMul', 'Add', 'Add'], layout);
+      assert.deepEqual(cut.region.map((n) => n.op), BLOCK_TAIL, layout);
       // The token is picked from the block's input (the residual) and from the heads merged after attention.
       assert.equal(cut.entries.size, 2, layout);
       assert.deepEqual([...cut.entries.values()], [1, 1], layout);
@@ -65,9 +72,16 @@ describe('the pooled-token cut', () => {
     assert.ok(plan(VISION['clip-server'], false).cut);
   });
 
-  test('finds nothing to cut where the pooled token is picked per row (the text tower\'s EOT)', () => {
-    assert.equal(plan(join(dir, 'fp32/hf/onnx/text_model.onnx')).cut, undefined);
-    assert.equal(plan(join(dir, 'fp32/clip-server/textual.onnx')).cut, undefined);
+  test('covers the text tower\'s last block after attention and its final norm, below the per-row EOT pick', () => {
+    for (const [layout, path] of Object.entries(TEXT)) {
+      const { cut } = plan(path);
+      assert.ok(cut, layout);
+      assert.equal(cut.pick.op, 'GatherND', layout);
+      assert.ok('rows' in cut.select, layout);
+      assert.deepEqual(cut.region.map((n) => n.op), [...BLOCK_TAIL, 'LayerNormalization'], layout);
+      assert.deepEqual([...cut.entries.values()], [1, 1], layout);
+      assert.deepEqual(cut.droppedOutputs, layout === 'clip-server' ? [] : ['last_hidden_state'], layout);
+    }
   });
 
   test('copies every field it does not change, including ones clipflow does not know', () => {
@@ -90,6 +104,19 @@ describe('the pooled-token cut', () => {
     assert.equal(after.graph.initializer.length, before.graph.initializer.length + 1);
   });
 
+  test('writes its nodes in topological order, as ONNX requires', () => {
+    for (const path of [...Object.values(VISION), ...Object.values(TEXT)]) {
+      const source = bufferSource(readFileSync(path));
+      const graph = readModelGraph(source)!;
+      const model = onnxType('ModelProto').decode(joinPieces(applyPooledCut(graph, planPooledCut(graph, true)!), source)) as any;
+      const known = new Set<string>([...model.graph.input, ...model.graph.initializer].map((x: any) => x.name));
+      for (const n of model.graph.node) {
+        for (const i of n.input) assert.ok(!i || known.has(i), `${path}: ${n.opType} reads ${i} before it is produced`);
+        for (const o of n.output) known.add(o);
+      }
+    }
+  });
+
   test('writes the same model from the file, read piece by piece, as from its bytes in memory', () => {
     const fromMemory = bufferSource(readFileSync(VISION.hf));
     const inMemory = readModelGraph(fromMemory)!;
@@ -105,24 +132,46 @@ describe('the pooled-token cut', () => {
     }
   });
 
-  for (const [layout, path] of Object.entries(VISION)) {
-    test(`serves the cut graph, whose embeddings are the full graph's (${layout})`, async () => {
-      const cut = await openPooledCut(path, cpu);
-      const full = await openOnnxSession(path, cpu);
-      try {
-        assert.equal(cut.pooledCut?.applied, true, JSON.stringify(cut.pooledCut));
-        assert.deepEqual(cut.outputs.map((o) => o.name), [layout === 'clip-server' ? 'output' : 'image_embeds']);
-        const name = cut.outputs[0]!.name;
-        // A batch size and values other than the load-time check's.
-        const feeds = checkFeeds(full.inputs.map((s) => ({ ...s, shape: [5, ...s.shape.slice(1)] })));
-        const pixels = feeds.pixel_values!.data as Float32Array;
-        for (let i = 0; i < pixels.length; i++) pixels[i] = Math.sin(i * 0.61) * 2;
-        const error = worstRowError((await full.run(feeds, [name]))[name]!, (await cut.run(feeds, [name]))[name]!);
-        assert.ok(error <= (layout === 'hf fp16' ? 1e-2 : 1e-5), `row error ${error}`);
-      } finally {
-        await Promise.all([cut.release(), full.release()]);
-      }
-    });
+  /** Inputs other than the load-time check's: 5 images, or 5 texts of 3 to 11 tokens with their EOT at different places. */
+  function feedsFor(session: OnnxSession): Record<string, HostTensor> {
+    const pixels = session.inputs.find((i) => i.name === 'pixel_values');
+    if (pixels) {
+      const dims = [5, ...(pixels.shape.slice(1) as number[])];
+      return { pixel_values: { data: Float32Array.from({ length: dims.reduce((a, b) => a * b) }, (_, i) => Math.sin(i * 0.61) * 2), dims } };
+    }
+    const fixed = session.inputs[0]!.shape[1];
+    const length = typeof fixed === 'number' ? fixed : 12;
+    const ids = new Int32Array(5 * length);
+    const mask = new Int32Array(5 * length);
+    for (let r = 0; r < 5; r++) {
+      const tokens = [SOT, ...Array.from({ length: 1 + 2 * r }, (_, j) => 1000 + ((r * 7919 + j * 104729) % 40000)), EOT];
+      tokens.forEach((t, j) => {
+        ids[r * length + j] = t;
+        mask[r * length + j] = 1;
+      });
+    }
+    const feeds: Record<string, HostTensor> = { input_ids: { data: ids, dims: [5, length] } };
+    if (session.inputs.some((i) => i.name === 'attention_mask')) feeds.attention_mask = { data: mask, dims: [5, length] };
+    return feeds;
+  }
+
+  for (const [tower, paths] of Object.entries({ image: VISION, text: TEXT })) {
+    for (const [layout, path] of Object.entries(paths)) {
+      test(`serves the cut ${tower} graph, whose embeddings are the full graph's (${layout})`, async () => {
+        const cut = await openPooledCut(path, cpu);
+        const full = await openOnnxSession(path, cpu);
+        try {
+          assert.equal(cut.pooledCut?.applied, true, JSON.stringify(cut.pooledCut));
+          assert.deepEqual(cut.outputs.map((o) => o.name), [layout === 'clip-server' ? 'output' : `${tower}_embeds`]);
+          const name = cut.outputs[0]!.name;
+          const feeds = feedsFor(full);
+          const error = worstRowError((await full.run(feeds, [name]))[name]!, (await cut.run(feeds, [name]))[name]!);
+          assert.ok(error <= (layout === 'hf fp16' ? 1e-2 : 1e-5), `row error ${error}`);
+        } finally {
+          await Promise.all([cut.release(), full.release()]);
+        }
+      });
+    }
   }
 
   test('a cut that fails its check serves the full graph and says why', async () => {
