@@ -188,6 +188,37 @@ for (const provider of EXECUTION_PROVIDERS) {
       }
     });
 
+    it('with pooledOutputsOnly, serves both towers cut to the pooled token, with the full graphs\' embeddings', async () => {
+      const dir = tinyModelDir('hf');
+      const pixels = { data: Float32Array.from({ length: 3 * 3 * 32 * 32 }, (_, i) => Math.cos(i * 0.29)), dims: [3, 3, 32, 32] };
+      for (const [file, output, run] of [
+        ['onnx/text_model.onnx', 'text_embeds', (s: InferenceSession) => runText(s, 3, 6)],
+        ['onnx/vision_model.onnx', 'image_embeds', (s: InferenceSession) => s.run({ pixel_values: pixels })],
+      ] as const) {
+        let cut: InferenceSession;
+        try {
+          cut = await runtime.load(join(dir, file), { ...options, pooledOutputsOnly: true });
+        } catch (e) {
+          assert.ok(e instanceof ProviderUnavailableError, String(e)); // the first test checks the refusal
+          return;
+        }
+        const full = await runtime.load(join(dir, file), options);
+        try {
+          assert.deepEqual(cut.pooledCut && { applied: cut.pooledCut.applied }, { applied: true }, JSON.stringify(cut.pooledCut));
+          assert.deepEqual(cut.outputs.map((o) => o.name), [output], 'the per-token state output is dropped');
+          const [got, want] = [(await run(cut))[output]!, (await run(full))[output]!];
+          assert.deepEqual(got.dims, want.dims);
+          const width = want.dims[1]!;
+          for (let r = 0; r < want.dims[0]!; r++) {
+            const similarity = cosine(got.data.subarray(r * width, (r + 1) * width) as Float32Array, want.data.subarray(r * width, (r + 1) * width) as Float32Array);
+            assert.ok(similarity >= 0.99999, `${file} row ${r}: cosine ${similarity} to the full graph`);
+          }
+        } finally {
+          await Promise.all([cut.release(), full.release()]);
+        }
+      }
+    });
+
     it('two sessions loaded and run at the same time give what each gives alone', async () => {
       const dir = tinyModelDir('hf');
       let sessions: InferenceSession[];
