@@ -106,10 +106,11 @@ function inputAxes(n: GraphNode, axis: number, g: ModelGraph): Map<string, numbe
   }
 }
 
-/** Plans the cut below one token-picking Gather, or undefined when nothing would move. */
-function planFrom(pick: GraphNode, axis: number, select: TokenSelect, g: ModelGraph, dropStates: boolean): PooledCut | undefined {
-  const consumers = new Map<string, GraphNode[]>();
-  for (const n of g.nodes) for (const i of n.inputs) if (i) consumers.set(i, [...(consumers.get(i) ?? []), n]);
+/** The nodes reading each tensor. */
+type Readers = Map<string, GraphNode[]>;
+
+/** Plans the cut below one pick of the pooled token, or undefined when nothing would move. */
+function planFrom(pick: GraphNode, axis: number, select: TokenSelect, g: ModelGraph, consumers: Readers, dropStates: boolean): PooledCut | undefined {
   const graphOutputs = new Set(g.outputs);
   const unreadOutput = (o: string) => graphOutputs.has(o) && !consumers.get(o)?.length;
   const region = new Set<GraphNode>();
@@ -176,6 +177,8 @@ function planFrom(pick: GraphNode, axis: number, select: TokenSelect, g: ModelGr
  * `last_hidden_state`) are dropped rather than blocking the cut.
  */
 export function planPooledCut(g: ModelGraph, dropStates: boolean): PooledCut | undefined {
+  const consumers: Readers = new Map();
+  for (const n of g.nodes) for (const i of n.inputs) if (i) consumers.set(i, [...(consumers.get(i) ?? []), n]);
   for (let i = g.nodes.length - 1; i >= 0; i--) {
     const n = g.nodes[i]!;
     const [data, indices] = n.inputs;
@@ -185,9 +188,9 @@ export function planPooledCut(g: ModelGraph, dropStates: boolean): PooledCut | u
       const idx = g.constants.get(indices);
       const index = idx?.dims.length === 0 && idx.ints?.length === 1 ? idx.ints[0]! : undefined;
       const axis = n.ints.get('axis')?.[0] ?? 0;
-      if ((index === 0 || index === -1) && axis >= 0) cut = planFrom(n, axis, { index }, g, dropStates);
+      if ((index === 0 || index === -1) && axis >= 0) cut = planFrom(n, axis, { index }, g, consumers, dropStates);
     } else if (n.op === 'GatherND' && n.ints.get('batch_dims')?.[0] === 1 && !g.constants.has(indices)) {
-      cut = planFrom(n, 1, { rows: indices }, g, dropStates);
+      cut = planFrom(n, 1, { rows: indices }, g, consumers, dropStates);
     }
     if (cut) return cut;
   }
