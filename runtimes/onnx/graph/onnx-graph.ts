@@ -1,4 +1,4 @@
-import { DataType, onnxType } from './schema.js';
+import { AttributeType, DataType, onnxType } from './schema.js';
 import { rawFields, valueOf, type ByteSource, type RawField } from './proto-fields.js';
 
 // Field numbers of the official ONNX IR (proto/onnx.proto).
@@ -98,12 +98,13 @@ export function readModelGraph(source: ByteSource): ModelGraph | undefined {
       const bytes = valueOf(source, field);
       const n = Node.decode(bytes) as unknown as {
         input: string[]; output: string[]; opType: string; domain?: string;
-        attribute: { name: string; i?: Num; ints?: Num[]; t?: DecodedTensor }[];
+        attribute: { name: string; type?: number; i?: Num; ints?: Num[]; t?: DecodedTensor }[];
       };
       const ints = new Map<string, number[]>();
       for (const a of n.attribute) {
-        if (a.ints?.length) ints.set(a.name, a.ints.map(num));
-        else if (a.i !== undefined && a.i !== null) ints.set(a.name, [num(a.i)]);
+        // Decoded messages carry defaults (i = 0) on every attribute: the type says which field is real.
+        if (a.type === AttributeType.INTS) ints.set(a.name, (a.ints ?? []).map(num));
+        else if (a.type === AttributeType.INT) ints.set(a.name, [num(a.i ?? 0)]);
       }
       const node: GraphNode = { index: nodes.length, op: n.opType, domain: n.domain ?? '', inputs: [...n.input], outputs: [...n.output], ints, field, bytes };
       nodes.push(node);

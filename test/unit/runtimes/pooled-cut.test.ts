@@ -9,6 +9,7 @@ import { DataType, onnxType } from '../../../runtimes/onnx/graph/schema.js';
 import { openOnnxSession } from '../../../runtimes/onnx/onnx.open.js';
 import type { OnnxSession } from '../../../runtimes/onnx/onnx.session.js';
 import { openPooledCut } from '../../../runtimes/onnx/pooled-cut.open.js';
+import { packageRoot } from '../../../core/config/paths.js';
 import { GraphBuilder, int } from '../../../tools/onnx/graph-builder.js';
 import { writeModel } from '../../../tools/onnx/model-writer.js';
 import type { HostTensor } from '../../../runtimes/runtime.js';
@@ -75,6 +76,19 @@ describe('the pooled-token cut', () => {
       assert.deepEqual([...cut.entries.values()], [1, 1], layout);
       assert.deepEqual(cut.droppedOutputs, layout === 'clip-server' ? [] : ['last_hidden_state'], layout);
     }
+  });
+
+  test('on graphs torch.onnx exported (test/fixtures/torch-clip): cuts the image tower through its LND transpose, leaves the text tower whole', () => {
+    const fixtures = join(packageRoot(), 'test/fixtures/torch-clip');
+    for (const path of [join(fixtures, 'clip-server/visual.onnx'), join(fixtures, 'hf/onnx/vision_model.onnx')]) {
+      const { cut } = plan(path);
+      assert.ok(cut, path);
+      // nn.MultiheadAttention projects out on a flattened 2-D view, so the cut starts after it, at the residual add.
+      assert.deepEqual(cut.region.map((n) => n.op), ['Add', 'LayerNormalization', 'MatMul', 'Add', 'Mul', 'Sigmoid', 'Mul', 'MatMul', 'Add', 'Add', 'Transpose'], path);
+      assert.deepEqual([...cut.entries.values()], [0, 0], 'tokens lead the sequence-first (LND) layout');
+    }
+    // Its EOT pick is a Gather of argmax + row offsets from the flattened states: not a pick the planner knows.
+    for (const path of [join(fixtures, 'clip-server/textual.onnx'), join(fixtures, 'hf/onnx/text_model.onnx')]) assert.equal(plan(path).cut, undefined, path);
   });
 
   test('copies every field it does not change, including ones clipflow does not know', () => {
