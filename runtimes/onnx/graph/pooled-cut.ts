@@ -17,13 +17,21 @@ import { bufferSource, lengthDelimited, nested, rawFields, stringField, valueOf,
  * loader (onnx.open.ts) still checks the cut graph against the original.
  */
 
-/** Which token a pick takes: one constant index, or a tensor of one position per row ([N, 1], GatherND with batch_dims 1). */
-export type TokenSelect = { index: number } | { rows: string };
+/**
+ * Which token a pick takes: one constant index, or a tensor of one position a
+ * row ([N] or [N, 1]). A per-row pick is a GatherND with batch_dims 1 reading
+ * the positions (`pickIndices`, turned to 0 by the cut), or, as torch.onnx
+ * exports `x[arange(N), argmax(ids)]`, a Gather of the flattened states at
+ * argmax + row offsets (`pickIndices`, turned to arange(N)).
+ */
+export type TokenSelect = { index: number } | { rows: string; pickIndices: string; flattened: boolean };
 
 /** A planned cut. */
 export interface PooledCut {
   /** The node that picks the pooled token. */
   pick: GraphNode;
+  /** The nodes reading the states it picks from (the pick, and for a flattened pick its Flatten and Shapes): the region runs before the first. */
+  pickers: GraphNode[];
   /** Token axis, and the token it picks. */
   axis: number;
   select: TokenSelect;
@@ -53,6 +61,8 @@ const MS_TOKENWISE = new Set(['FastGelu', 'BiasGelu', 'QuickGelu', 'Gelu', 'Skip
 /** Names of the tensors the cut adds. */
 const INDEX_NAME = 'clipflow_pooled_token_index';
 const ROWS_SHAPE_NAME = 'clipflow_pooled_rows_shape';
+const SCALAR_0 = 'clipflow_pooled_scalar_0';
+const SCALAR_1 = 'clipflow_pooled_scalar_1';
 
 /**
  * The token axis of each input of `n` when its outputs are read at token axis
@@ -110,18 +120,20 @@ function inputAxes(n: GraphNode, axis: number, g: ModelGraph): Map<string, numbe
 type Readers = Map<string, GraphNode[]>;
 
 /** Plans the cut below one pick of the pooled token, or undefined when nothing would move. */
-function planFrom(pick: GraphNode, axis: number, select: TokenSelect, g: ModelGraph, consumers: Readers, dropStates: boolean): PooledCut | undefined {
+function planFrom(pick: GraphNode, states: string, pickers: GraphNode[], axis: number, select: TokenSelect, g: ModelGraph, consumers: Readers, dropStates: boolean): PooledCut | undefined {
   const graphOutputs = new Set(g.outputs);
   const unreadOutput = (o: string) => graphOutputs.has(o) && !consumers.get(o)?.length;
   const region = new Set<GraphNode>();
+  const picking = new Set(pickers);
   // Nodes that only copy a tensor out as a graph output (an Identity naming it last_hidden_state).
-  const stateCopies = new Set(dropStates ? g.nodes.filter((n) => n !== pick && n.outputs.every(unreadOutput)) : []);
+  const stateCopies = new Set(dropStates ? g.nodes.filter((n) => !picking.has(n) && n.outputs.every(unreadOutput)) : []);
   // The token axis each tensor is read at, by the pick or the region; NaN when readers disagree.
-  const readAt = new Map<string, number>([[pick.inputs[0]!, axis]]);
-  const inside = (n: GraphNode) => n === pick || region.has(n) || stateCopies.has(n);
+  const readAt = new Map<string, number>([[states, axis]]);
+  const inside = (n: GraphNode) => picking.has(n) || region.has(n) || stateCopies.has(n);
+  const first = Math.min(...pickers.map((n) => n.index));
 
   // Backwards in topological order: every reader of a node is settled before the node.
-  for (let i = pick.index - 1; i >= 0; i--) {
+  for (let i = first - 1; i >= 0; i--) {
     const n = g.nodes[i]!;
     if (n.op === 'Constant' || stateCopies.has(n)) continue;
     let outAxis: number | undefined;
@@ -158,14 +170,14 @@ function planFrom(pick: GraphNode, axis: number, select: TokenSelect, g: ModelGr
     for (const name of n.inputs) {
       if (!name || produced.has(name) || g.constants.has(name)) continue;
       const a = readAt.get(name)!;
-      // A tensor read at two token axes cannot be cut once; per-row picks select on axis 1 only.
-      if (Number.isNaN(a) || ('rows' in select && a !== 1)) return undefined;
+      // A tensor read at two token axes cannot be cut once; per-row picks select on axis 1 ([N, T, w]) or 0 ([T, N, w]).
+      if (Number.isNaN(a) || ('rows' in select && a > 1)) return undefined;
       entries.set(name, a);
     }
   }
   const droppedOutputs = g.outputs.filter((o) => produced.has(o) || dropped.some((n) => n.outputs.includes(o)));
   const ordered = [...region].sort((a, b) => a.index - b.index);
-  return { pick, axis, select, region: ordered, entries, droppedNodes: dropped, droppedOutputs };
+  return { pick, pickers, axis, select, region: ordered, entries, droppedNodes: dropped, droppedOutputs };
 }
 
 /**
@@ -178,19 +190,33 @@ function planFrom(pick: GraphNode, axis: number, select: TokenSelect, g: ModelGr
  */
 export function planPooledCut(g: ModelGraph, dropStates: boolean): PooledCut | undefined {
   const consumers: Readers = new Map();
-  for (const n of g.nodes) for (const i of n.inputs) if (i) consumers.set(i, [...(consumers.get(i) ?? []), n]);
+  const producer = new Map<string, GraphNode>();
+  for (const n of g.nodes) {
+    for (const i of n.inputs) if (i) consumers.set(i, [...(consumers.get(i) ?? []), n]);
+    for (const o of n.outputs) producer.set(o, n);
+  }
   for (let i = g.nodes.length - 1; i >= 0; i--) {
     const n = g.nodes[i]!;
     const [data, indices] = n.inputs;
     if (n.domain !== '' || !data || !indices || g.constants.has(data)) continue;
     let cut: PooledCut | undefined;
-    if (n.op === 'Gather') {
+    const plan = (states: string, pickers: GraphNode[], axis: number, select: TokenSelect) => planFrom(n, states, pickers, axis, select, g, consumers, dropStates);
+    if (n.op === 'Gather' && !g.constants.has(indices)) {
+      // torch.onnx's x[arange(N), argmax(ids)]: Gather(Flatten(x, axis 2), argmax + row offsets); x's Shapes only size the offsets.
+      const flatten = producer.get(data);
+      const positions = producer.get(indices)?.op === 'Add' ? producer.get(indices)!.inputs.find((x) => producer.get(x)?.op === 'ArgMax') : undefined;
+      const states = flatten?.inputs[0];
+      if (flatten?.op === 'Flatten' && flatten.ints.get('axis')?.[0] === 2 && (n.ints.get('axis')?.[0] ?? 0) === 0 && positions && states) {
+        const shapes = (consumers.get(states) ?? []).filter((r) => r.op === 'Shape');
+        cut = plan(states, [flatten, ...shapes, n], 1, { rows: positions, pickIndices: indices, flattened: true });
+      }
+    } else if (n.op === 'Gather') {
       const idx = g.constants.get(indices);
       const index = idx?.dims.length === 0 && idx.ints?.length === 1 ? idx.ints[0]! : undefined;
       const axis = n.ints.get('axis')?.[0] ?? 0;
-      if ((index === 0 || index === -1) && axis >= 0) cut = planFrom(n, axis, { index }, g, consumers, dropStates);
+      if ((index === 0 || index === -1) && axis >= 0) cut = plan(data, [n], axis, { index });
     } else if (n.op === 'GatherND' && n.ints.get('batch_dims')?.[0] === 1 && !g.constants.has(indices)) {
-      cut = planFrom(n, 1, { rows: indices }, g, consumers, dropStates);
+      cut = plan(data, [n], 1, { rows: indices, pickIndices: indices, flattened: false });
     }
     if (cut) return cut;
   }
@@ -225,12 +251,44 @@ export function applyPooledCut(g: ModelGraph, cut: PooledCut): Piece[] {
   const ValueInfo = onnxType('ValueInfoProto');
   const rename = new Map([...cut.entries.keys()].map((name) => [name, `${name}/pooled_token`]));
   const { select } = cut;
-  // Per-row picks: the positions as [N, 1, 1] select one token a row keeping the axis; the pick then takes token 0.
-  const rows3 = 'rows' in select ? `${select.rows}/pooled_rows` : '';
-  const zero = 'rows' in select ? `${select.rows}/pooled_zero` : '';
   const node = (opType: string, input: string[], output: string, attribute: object[] = []) =>
     lengthDelimited(GRAPH_NODE, Node.encode({ name: `${output}/node`, opType, input, output: [output], attribute }).finish());
+  const INT = 2;
+  const INTS = 7;
+  /** Selects the pooled token of `input` (token axis `axis`) into `output`, keeping the axis. */
+  let select1: (input: string, axis: number, output: string) => Piece[];
+  /** Nodes the selections and the pick need, written before the region. */
+  const prelude: Piece[] = [];
+  const pickRename = new Map<string, string>();
+  const initializers: Array<{ name: string; dims: number[]; values: bigint[] }> = [];
+  if ('rows' in select) {
+    // The positions as [N, 1, 1] pick one token a row, keeping the axis ([N, T, w] -> [N, 1, w]).
+    const rows3 = `${select.rows}/pooled_rows`;
+    prelude.push(node('Reshape', [select.rows, ROWS_SHAPE_NAME], rows3));
+    initializers.push({ name: ROWS_SHAPE_NAME, dims: [3], values: [0n, -1n, 1n] });
+    select1 = (input, axis, output) => {
+      const gather = (x: string, out: string) => node('GatherND', [x, rows3], out, [{ name: 'batch_dims', type: INT, i: 1 }]);
+      if (axis === 1) return [gather(input, output)];
+      // Sequence-first [T, N, w]: batch first for GatherND, then back.
+      const swap = [{ name: 'perm', type: INTS, ints: [1, 0, 2] }];
+      return [node('Transpose', [input], `${output}/nlw`, swap), gather(`${output}/nlw`, `${output}/n1w`), node('Transpose', [`${output}/n1w`], output, swap)];
+    };
+    // After the cut the pick reads one token a row: a GatherND takes token 0, a flattened Gather row n for row n.
+    const fixed = `${select.pickIndices}/pooled`;
+    pickRename.set(select.pickIndices, fixed);
+    if (select.flattened) {
+      const rows = `${select.rows}/pooled_count`;
+      prelude.push(node('Shape', [select.rows], `${rows}/shape`), node('Gather', [`${rows}/shape`, SCALAR_0], rows), node('Range', [SCALAR_0, rows, SCALAR_1], fixed));
+      initializers.push({ name: SCALAR_0, dims: [], values: [0n] }, { name: SCALAR_1, dims: [], values: [1n] });
+    } else {
+      prelude.push(node('Sub', [select.rows, select.rows], fixed));
+    }
+  } else {
+    initializers.push({ name: INDEX_NAME, dims: [1], values: [BigInt(select.index)] });
+    select1 = (input, axis, output) => [node('Gather', [input, INDEX_NAME], output, [{ name: 'axis', type: INT, i: axis }])];
+  }
   const regionAt = new Map(cut.region.map((n) => [n.field, n]));
+  const firstPicker = cut.pickers.reduce((a, b) => (a.index < b.index ? a : b));
   const removed = new Set(cut.droppedNodes.map((n) => n.field));
   const produced = new Set(cut.region.flatMap((n) => n.outputs));
   const dropped = new Set(cut.droppedOutputs);
@@ -242,20 +300,20 @@ export function applyPooledCut(g: ModelGraph, cut: PooledCut): Piece[] {
   for (const f of g.graphFields) {
     if (removed.has(f)) continue;
     if (regionAt.has(f)) continue;
-    if (f === cut.pick.field) {
-      // The region runs just before the pick: past every entry's producer and, for per-row picks, the positions' too.
-      if ('rows' in select) graph.push(node('Reshape', [select.rows, ROWS_SHAPE_NAME], rows3), node('Sub', [select.rows, select.rows], zero));
+    if (f === firstPicker.field) {
+      // The region runs just before the first node reading its states: past every entry's producer and the positions'.
+      graph.push(...prelude);
       for (const reader of cut.region) {
         for (const input of reader.inputs) {
           if (!rename.has(input) || inserted.has(input)) continue;
           inserted.add(input);
-          graph.push('rows' in select
-            ? node('GatherND', [input, rows3], rename.get(input)!, [{ name: 'batch_dims', type: 2, i: 1 }])
-            : node('Gather', [input, INDEX_NAME], rename.get(input)!, [{ name: 'axis', type: 2, i: cut.entries.get(input) }]));
+          graph.push(...select1(input, cut.entries.get(input)!, rename.get(input)!));
         }
         graph.push(reader.inputs.some((i) => rename.has(i)) ? renameInputs(reader, rename) : asIs(reader.field));
       }
-      graph.push('rows' in select ? renameInputs(cut.pick, new Map([[select.rows, zero]])) : asIs(f));
+    }
+    if (f === cut.pick.field && pickRename.size) {
+      graph.push(renameInputs(cut.pick, pickRename));
     } else if (f.field === GRAPH_OUTPUT && dropped.has(nameOf(f))) {
       continue;
     } else if (f.field === GRAPH_VALUE_INFO && produced.has(nameOf(f))) {
@@ -264,10 +322,10 @@ export function applyPooledCut(g: ModelGraph, cut: PooledCut): Piece[] {
       graph.push(asIs(f));
     }
   }
-  const values = 'rows' in select ? [0n, -1n, 1n] : [BigInt(select.index)];
-  const raw = Buffer.alloc(8 * values.length);
-  values.forEach((v, i) => raw.writeBigInt64LE(v, 8 * i));
-  const name = 'rows' in select ? ROWS_SHAPE_NAME : INDEX_NAME;
-  graph.push(lengthDelimited(GRAPH_INITIALIZER, onnxType('TensorProto').encode({ name, dims: [values.length], dataType: DataType.INT64, rawData: raw }).finish()));
+  for (const { name, dims, values } of initializers) {
+    const raw = Buffer.alloc(8 * values.length);
+    values.forEach((v, i) => raw.writeBigInt64LE(v, 8 * i));
+    graph.push(lengthDelimited(GRAPH_INITIALIZER, onnxType('TensorProto').encode({ name, dims, dataType: DataType.INT64, rawData: raw }).finish()));
+  }
   return g.modelFields.flatMap((f) => (f.field === MODEL_GRAPH ? nested(MODEL_GRAPH, graph) : [asIs(f)]));
 }

@@ -32,6 +32,9 @@ const TEXT = {
 };
 /** A block after its attention: out-proj, ln_2, the MLP's two linears with their biases and QuickGELU, both residual adds. */
 const BLOCK_TAIL = ['MatMul', 'Add', 'Add', 'LayerNormalization', 'MatMul', 'Add', 'Mul', 'Sigmoid', 'Mul', 'MatMul', 'Add', 'Add'];
+const TORCH = Object.fromEntries(
+  ['clip-server/visual.onnx', 'clip-server/textual.onnx', 'hf/onnx/vision_model.onnx', 'hf/onnx/text_model.onnx'].map((f) => [`torch ${f}`, join(packageRoot(), 'test/fixtures/torch-clip', f)]),
+);
 const cpu = { provider: 'cpu' as const };
 
 function plan(path: string, dropStates = true) {
@@ -78,17 +81,17 @@ describe('the pooled-token cut', () => {
     }
   });
 
-  test('on graphs torch.onnx exported (test/fixtures/torch-clip): cuts the image tower through its LND transpose, leaves the text tower whole', () => {
-    const fixtures = join(packageRoot(), 'test/fixtures/torch-clip');
-    for (const path of [join(fixtures, 'clip-server/visual.onnx'), join(fixtures, 'hf/onnx/vision_model.onnx')]) {
+  test('on graphs torch.onnx exported (test/fixtures/torch-clip): cuts both towers through their sequence-first transpose', () => {
+    for (const [tower, path] of Object.entries(TORCH)) {
       const { cut } = plan(path);
-      assert.ok(cut, path);
+      assert.ok(cut, tower);
       // nn.MultiheadAttention projects out on a flattened 2-D view, so the cut starts after it, at the residual add.
-      assert.deepEqual(cut.region.map((n) => n.op), ['Add', 'LayerNormalization', 'MatMul', 'Add', 'Mul', 'Sigmoid', 'Mul', 'MatMul', 'Add', 'Add', 'Transpose'], path);
+      const tail = ['Add', 'LayerNormalization', 'MatMul', 'Add', 'Mul', 'Sigmoid', 'Mul', 'MatMul', 'Add', 'Add', 'Transpose'];
+      assert.deepEqual(cut.region.map((n) => n.op), tower.includes('text') ? [...tail, 'LayerNormalization'] : tail, tower);
       assert.deepEqual([...cut.entries.values()], [0, 0], 'tokens lead the sequence-first (LND) layout');
+      // The text tower's EOT: x[arange(N), argmax(ids)] exported as a Gather of the flattened states at argmax + row offsets.
+      if (tower.includes('text')) assert.deepEqual(cut.select, { rows: '/ArgMax_output_0', pickIndices: '/Add_2_output_0', flattened: true });
     }
-    // Its EOT pick is a Gather of argmax + row offsets from the flattened states: not a pick the planner knows.
-    for (const path of [join(fixtures, 'clip-server/textual.onnx'), join(fixtures, 'hf/onnx/text_model.onnx')]) assert.equal(plan(path).cut, undefined, path);
   });
 
   test('copies every field it does not change, including ones clipflow does not know', () => {
@@ -112,7 +115,7 @@ describe('the pooled-token cut', () => {
   });
 
   test('writes its nodes in topological order, as ONNX requires', () => {
-    for (const path of [...Object.values(VISION), ...Object.values(TEXT)]) {
+    for (const path of [...Object.values(VISION), ...Object.values(TEXT), ...Object.values(TORCH)]) {
       const source = bufferSource(readFileSync(path));
       const graph = readModelGraph(source)!;
       const model = onnxType('ModelProto').decode(joinPieces(applyPooledCut(graph, planPooledCut(graph, true)!), source)) as any;
@@ -162,14 +165,15 @@ describe('the pooled-token cut', () => {
     return feeds;
   }
 
-  for (const [tower, paths] of Object.entries({ image: VISION, text: TEXT })) {
+  const TORCH_BY_TOWER = (text: boolean) => Object.fromEntries(Object.entries(TORCH).filter(([k]) => k.includes('text') === text));
+  for (const [tower, paths] of Object.entries({ image: { ...VISION, ...TORCH_BY_TOWER(false) }, text: { ...TEXT, ...TORCH_BY_TOWER(true) } })) {
     for (const [layout, path] of Object.entries(paths)) {
       test(`serves the cut ${tower} graph, whose embeddings are the full graph's (${layout})`, async () => {
         const cut = await openPooledCut(path, cpu);
         const full = await openOnnxSession(path, cpu);
         try {
           assert.equal(cut.pooledCut?.applied, true, JSON.stringify(cut.pooledCut));
-          assert.deepEqual(cut.outputs.map((o) => o.name), [layout === 'clip-server' ? 'output' : `${tower}_embeds`]);
+          assert.deepEqual(cut.outputs.map((o) => o.name), [layout.includes('clip-server') ? 'output' : `${tower}_embeds`]);
           const name = cut.outputs[0]!.name;
           const feeds = feedsFor(full);
           const similarity = worstRowCosine((await full.run(feeds, [name]))[name]!, (await cut.run(feeds, [name]))[name]!);
