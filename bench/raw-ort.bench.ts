@@ -10,7 +10,8 @@ import * as ort from 'onnxruntime-node';
 import { toFloat16Bits } from '../core/util/float16.js';
 import { planTextRuns, runOverheadTokens } from '../executors/clip/text-batches.js';
 import { readModelGraph } from '../runtimes/onnx/graph/onnx-graph.js';
-import { applyPooledCut, planPooledCut } from '../runtimes/onnx/graph/pooled-cut.js';
+import { planPooledCut } from '../runtimes/onnx/graph/pooled-cut.plan.js';
+import { applyPooledCut } from '../runtimes/onnx/graph/pooled-cut.write.js';
 import { bufferSource, joinPieces } from '../runtimes/onnx/graph/proto-fields.js';
 import { ortSessionOptions } from '../runtimes/onnx/onnx.open.js';
 import type { ExecutionProvider } from '../runtimes/runtime.js';
@@ -27,7 +28,7 @@ export interface RawResults {
   images: { b1: RawPoint; b8: RawPoint; b32: RawPoint };
   /**
    * Batch 32 on the vision graph as clipflow serves it, its last layers cut to
-   * the pooled token (runtimes/onnx/graph/pooled-cut.ts), in rounds beside the
+   * the pooled token (runtimes/onnx/graph/pooled-cut.plan.ts), in rounds beside the
    * full graph: `vsFull` is the median of the rounds' ratios. Null when the
    * graph has no such cut. The ceiling everything is compared with stays the full graph.
    */

@@ -4,7 +4,8 @@ import { basename, join } from 'node:path';
 import type { HostTensor, SessionOptions, TensorSpec } from '../runtime.js';
 import { readModelGraph } from './graph/onnx-graph.js';
 import { fileSource, writePieces } from './graph/proto-fields.js';
-import { applyPooledCut, planPooledCut, summarise } from './graph/pooled-cut.js';
+import { planPooledCut, summarise } from './graph/pooled-cut.plan.js';
+import { applyPooledCut } from './graph/pooled-cut.write.js';
 import { openOnnxSession } from './onnx.open.js';
 import type { OnnxSession } from './onnx.session.js';
 
@@ -16,7 +17,7 @@ const CHECK_BATCH = 2;
 const TOLERANCE = { float32: 1e-4, float16: 1e-2 } as const;
 
 /**
- * Opens a graph cut to its pooled token (graph/pooled-cut.ts), when one is found.
+ * Opens a graph cut to its pooled token (graph/pooled-cut.plan.ts, .write.ts), when one is found.
  * The cut is trusted only after it gives the full graph's outputs on a check
  * input. One graph is in memory at a time, as in a plain load: the full graph
  * loads, runs the check and is released; the cut is written to a temporary
