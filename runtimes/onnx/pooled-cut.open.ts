@@ -58,16 +58,18 @@ export async function openPooledCut(modelPath: string, options: SessionOptions):
       session.pooledCut = { applied: false, reason };
       return session;
     };
-    const dir = await mkdtemp(join(tmpdir(), 'clipflow-cut-'));
+    let dir: string | undefined;
     let cut: OnnxSession;
     try {
+      dir = await mkdtemp(join(tmpdir(), 'clipflow-cut-'));
       const cutPath = join(dir, basename(modelPath));
       writePieces(applyPooledCut(graph, plan), graph.source, cutPath);
       cut = await openOnnxSession(modelPath, options, cutPath);
     } catch (e) {
+      // An unwritable $TMPDIR, a full disk or a graph ORT refuses cut: the full graph serves.
       return await rejected(`the cut graph did not load: ${(e as Error).message}`);
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      if (dir) await rm(dir, { recursive: true, force: true });
     }
     try {
       const difference = compare(expected, await cut.run(feeds), cut.outputs);

@@ -211,6 +211,22 @@ describe('the pooled-token cut', () => {
     }
   });
 
+  test('without a writable $TMPDIR the full graph serves, and the report says why', async () => {
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = join(dir, 'no', 'such', 'folder');
+    let session: OnnxSession | undefined;
+    try {
+      session = await openPooledCut(VISION.hf, cpu);
+      assert.equal(session.pooledCut?.applied, false);
+      assert.match((session.pooledCut as { reason: string }).reason, /cut graph did not load: .*ENOENT/);
+      assert.deepEqual(session.outputs.map((o) => o.name), ['image_embeds', 'last_hidden_state'], 'the full graph, outputs and all');
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+      await session?.release();
+    }
+  });
+
   test('a file that is not a model fails as ORT reports it, not in the cut', async () => {
     const path = join(dir, 'garbage.onnx');
     writeFileSync(path, Buffer.from('not a protobuf at all \u0000\u0001'));
