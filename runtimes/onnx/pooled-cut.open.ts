@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import type { HostTensor, SessionOptions, TensorSpec } from '../runtime.js';
 import { readModelGraph } from './graph/onnx-graph.js';
 import { fileSource, writePieces } from './graph/proto-fields.js';
-import { planPooledCut, summarise } from './graph/pooled-cut.plan.js';
+import { appliedReport, planPooledCut } from './graph/pooled-cut.plan.js';
 import { applyPooledCut } from './graph/pooled-cut.write.js';
 import { openOnnxSession } from './onnx.open.js';
 import type { OnnxSession } from './onnx.session.js';
@@ -23,9 +23,11 @@ const TOLERANCE = { float32: 1e-4, float16: 1e-2 } as const;
  * loads, runs the check and is released; the cut is written to a temporary
  * file (weights copied from the model file in chunks), loaded from there and
  * run. Any doubt (a load or run failure, a difference) serves the full graph,
- * with the reason in `pooledCut`.
+ * with the reason in `pooledCut`. Not tried on TensorRT.
  */
 export async function openPooledCut(modelPath: string, options: SessionOptions): Promise<OnnxSession> {
+  // TensorRT builds an engine per session: checking a cut would build two.
+  if (options.provider === 'tensorrt') return openOnnxSession(modelPath, options);
   let source: ReturnType<typeof fileSource> | undefined;
   try {
     source = fileSource(modelPath);
@@ -81,7 +83,7 @@ export async function openPooledCut(modelPath: string, options: SessionOptions):
       await cut.release();
       return await rejected(`the cut graph failed on the check input: ${(e as Error).message}`);
     }
-    cut.pooledCut = { applied: true, ...summarise(plan) };
+    cut.pooledCut = appliedReport(plan);
     return cut;
   } finally {
     source?.close();
@@ -94,7 +96,7 @@ export async function openPooledCut(modelPath: string, options: SessionOptions):
  * vocabulary or position table, so each row's largest id (where a text tower
  * pools, its EOT) falls at its own position.
  */
-export function checkFeeds(inputs: readonly TensorSpec[]): Record<string, HostTensor> {
+function checkFeeds(inputs: readonly TensorSpec[]): Record<string, HostTensor> {
   let state = 0x9e3779b9;
   const next = () => {
     state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
@@ -112,7 +114,7 @@ export function checkFeeds(inputs: readonly TensorSpec[]): Record<string, HostTe
 }
 
 /** Why the cut's outputs differ from the full graph's, or undefined when they agree row by row. */
-export function compare(expected: Outputs, got: Outputs, specs: readonly TensorSpec[]): string | undefined {
+function compare(expected: Outputs, got: Outputs, specs: readonly TensorSpec[]): string | undefined {
   for (const spec of specs) {
     const a = expected[spec.name];
     const b = got[spec.name];

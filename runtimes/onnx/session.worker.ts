@@ -38,8 +38,7 @@ async function serve(session: OnnxSession, msg: ToSession): Promise<void> {
 }
 
 try {
-  // TensorRT builds an engine per session: checking a cut would build two.
-  const session = options.pooledOutputsOnly && options.provider !== 'tensorrt' ? await openPooledCut(modelPath, options) : await openOnnxSession(modelPath, options);
+  const session = options.pooledOutputsOnly ? await openPooledCut(modelPath, options) : await openOnnxSession(modelPath, options);
   // One message at a time, in order: a release waits for the runs sent before it.
   let chain = Promise.resolve();
   port.on('message', (msg: ToSession) => {

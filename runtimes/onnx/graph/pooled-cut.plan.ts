@@ -1,3 +1,4 @@
+import type { PooledCutReport } from '../../runtime.js';
 import type { GraphNode, ModelGraph } from './onnx-graph.js';
 
 /**
@@ -41,14 +42,6 @@ export interface PooledCut {
   /** Nodes that only copied a region state out as a graph output: removed with it. */
   droppedNodes: GraphNode[];
   /** Graph outputs holding per-token states of the region, dropped by the cut. */
-  droppedOutputs: string[];
-}
-
-/** Summary of a cut, for logs and callers. */
-export interface PooledCutSummary {
-  /** MatMuls that now run on one token per image or text. */
-  matMuls: number;
-  nodes: number;
   droppedOutputs: string[];
 }
 
@@ -217,7 +210,7 @@ export function planPooledCut(g: ModelGraph, dropStates: boolean): PooledCut | u
   return undefined;
 }
 
-/** What a cut changes, for the load report. */
-export function summarise(cut: PooledCut): PooledCutSummary {
-  return { matMuls: cut.region.filter((n) => n.op === 'MatMul').length, nodes: cut.region.length, droppedOutputs: cut.droppedOutputs };
+/** The load report of a cut that serves. */
+export function appliedReport(cut: PooledCut): PooledCutReport {
+  return { applied: true, matMuls: cut.region.filter((n) => n.op === 'MatMul').length, nodes: cut.region.length, droppedOutputs: cut.droppedOutputs };
 }
