@@ -9,12 +9,14 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { toFloat16Bits } from '../core/util/float16.js';
 import { planTextRuns, runOverheadTokens } from '../executors/clip/text-batches.js';
+import { PACKED_INPUTS, packedFeeds, planPackedRows } from '../runtimes/packed-texts.js';
 import { readModelGraph } from '../runtimes/onnx/graph/onnx-graph.js';
+import { planPackedText } from '../runtimes/onnx/graph/packed-text.plan.js';
 import { planPooledCut } from '../runtimes/onnx/graph/pooled-cut.plan.js';
 import { applyPooledCut } from '../runtimes/onnx/graph/pooled-cut.write.js';
 import { bufferSource, joinPieces } from '../runtimes/onnx/graph/proto-fields.js';
 import { ortSessionOptions } from '../runtimes/onnx/onnx.open.js';
-import type { ExecutionProvider } from '../runtimes/runtime.js';
+import type { ExecutionProvider, HostTensor } from '../runtimes/runtime.js';
 import { benchTokenizer, LATENCY_CAPTION, longTexts, randomPixels, shortCaptions } from './inputs.js';
 import type { BenchModels } from './models.js';
 import { median, peakRssMb, timeLoop, type Budget, type Latency, type Throughput } from './stats.js';
@@ -61,8 +63,12 @@ export interface RawResults {
  * between two measurements does not become a ratio.
  */
 export interface CaptionPlans {
-  /** As the server runs them: sorted by length, cut where planTextRuns cuts them on this provider, each run padded to its longest. */
-  planned: { perSecond: number; vsPadded: number; runs: Array<{ size: number; seqLength: number }> };
+  /**
+   * As the server runs them. Where the text graph packs (runtimes/packed-texts.ts), one run on the
+   * graph as served (packed and cut), the captions laid `packed.rows` to a row of `packed.tokens`;
+   * otherwise sorted by length, cut where planTextRuns cuts them on this provider, each run padded to its longest.
+   */
+  planned: { perSecond: number; vsPadded: number; runs: Array<{ size: number; seqLength: number }>; packed: { rows: number; tokens: number } | null };
   /**
    * Each caption at its own length: batch 32 at every length the captions
    * have, weighted by how many have it. The ceiling with no padding and no
@@ -182,20 +188,31 @@ export async function runPoint(session: ort.InferenceSession, feeds: Record<stri
  * server's plan runs them, and each at its own length, in rounds beside
  * `padded` (see CaptionPlans).
  */
-export async function captionPlans(session: ort.InferenceSession, captionRows: number[][], provider: ExecutionProvider, padded: TextPoint, budget: Budget, rounds = 3): Promise<CaptionPlans> {
+export async function captionPlans(session: ort.InferenceSession, captionRows: number[][], provider: ExecutionProvider, padded: TextPoint, budget: Budget, served: ort.InferenceSession | null, rounds = 3): Promise<CaptionPlans> {
   const rows = [...captionRows].sort((a, b) => a.length - b.length);
-  const ends = planTextRuns(rows.map((r) => r.length), 32, runOverheadTokens(provider));
-  const runs = ends.map((end, i) => rows.slice(i === 0 ? 0 : ends[i - 1], end));
-  const runFeeds = runs.map((run) => textFeeds(session, run, run.at(-1)!.length));
+  let runs: number[][][] = [rows];
+  let runFeeds: Array<Record<string, ort.Tensor>>;
+  let packed: CaptionPlans['planned']['packed'] = null;
+  if (served) {
+    const layout = planPackedRows(rows.map((r) => r.length), 77);
+    packed = { rows: layout.rows.length, tokens: layout.tokens };
+    runFeeds = [packedOrtFeeds(served, rows, layout)];
+  } else {
+    const ends = planTextRuns(rows.map((r) => r.length), 32, runOverheadTokens(provider));
+    runs = ends.map((end, i) => rows.slice(i === 0 ? 0 : ends[i - 1], end));
+    runFeeds = runs.map((run) => textFeeds(session, run, run.at(-1)!.length));
+  }
+  const runner = served ?? session;
   const groups = [...new Set(rows.map((r) => r.length))].map((seqLength) => ({ seqLength, rows: rows.filter((r) => r.length === seqLength) }));
   const lengths = groups.map((g) => ({ seqLength: g.seqLength, captions: g.rows.length }));
   const lengthFeeds = groups.map((g) => textFeeds(session, Array.from({ length: 32 }, (_, i) => g.rows[i % g.rows.length]!), g.seqLength));
   const output = embedsOutput(session);
+  const runnerOutput = embedsOutput(runner);
   const measured: CaptionPlans['rounds'] = [];
   for (let round = 0; round < rounds; round++) {
     const paddedRate = (await runPoint(session, padded.feeds, 32, budget)).perSecond;
     const planned = await timeLoop(budget, async () => {
-      for (const feeds of runFeeds) (await session.run(feeds, [output]))[output]?.dispose();
+      for (const feeds of runFeeds) (await runner.run(feeds, [runnerOutput]))[runnerOutput]?.dispose();
       return rows.length;
     });
     const byLength: number[] = [];
@@ -206,10 +223,41 @@ export async function captionPlans(session: ort.InferenceSession, captionRows: n
   const mean = (f: (r: CaptionPlans['rounds'][number]) => number) => measured.reduce((t, r) => t + f(r), 0) / measured.length;
   const vsPadded = (f: (r: CaptionPlans['rounds'][number]) => number) => median(measured.map((r) => f(r) / r.padded));
   return {
-    planned: { perSecond: mean((r) => r.planned), vsPadded: vsPadded((r) => r.planned), runs: runs.map((run) => ({ size: run.length, seqLength: run.at(-1)!.length })) },
+    planned: { perSecond: mean((r) => r.planned), vsPadded: vsPadded((r) => r.planned), runs: runs.map((run) => ({ size: run.length, seqLength: run.at(-1)!.length })), packed },
     unpadded: { perSecond: mean((r) => r.unpadded), vsPadded: vsPadded((r) => r.unpadded), lengths },
     rounds: measured,
   };
+}
+
+/** `rows` packed as `layout` says, as the tensors the packed graph declares. */
+function packedOrtFeeds(session: ort.InferenceSession, rows: number[][], layout: ReturnType<typeof planPackedRows>): Record<string, ort.Tensor> {
+  const p = packedFeeds(rows, layout);
+  const tensor = (name: string, t: HostTensor): ort.Tensor => {
+    const meta = session.inputMetadata.find((m) => m.name === name);
+    const type = meta?.isTensor ? meta.type : 'int64';
+    if (type === 'int64') return new ort.Tensor('int64', BigInt64Array.from(t.data, (v) => BigInt(v)), t.dims);
+    if (type === 'int32') return new ort.Tensor('int32', Int32Array.from(t.data), t.dims);
+    if (type === 'float16') return new ort.Tensor('float16', toFloat16Bits(Float32Array.from(t.data)), t.dims);
+    return new ort.Tensor('float32', Float32Array.from(t.data), t.dims);
+  };
+  const feeds: Record<string, ort.Tensor> = {
+    input_ids: tensor('input_ids', p.ids),
+    [PACKED_INPUTS.positions]: tensor(PACKED_INPUTS.positions, p.positions),
+    [PACKED_INPUTS.bias]: tensor(PACKED_INPUTS.bias, p.bias),
+    [PACKED_INPUTS.pick]: tensor(PACKED_INPUTS.pick, p.pick),
+  };
+  if (session.inputNames.includes('attention_mask')) feeds.attention_mask = tensor('attention_mask', p.mask);
+  return feeds;
+}
+
+/** The text graph as clipflow serves it where it packs (cut to the pooled token and packed), or null. */
+async function servedTextGraph(o: RawOptions): Promise<ort.InferenceSession | null> {
+  const source = bufferSource(await readFile(o.models.textGraph));
+  const graph = readModelGraph(source);
+  const cut = graph && planPooledCut(graph, true);
+  const packed = graph && cut && planPackedText(graph, cut);
+  if (!graph || !cut || !packed) return null;
+  return ort.InferenceSession.create(joinPieces(applyPooledCut(graph, cut, packed), source), clipflowSessionOptions(o.intraOpThreads, o.provider));
 }
 
 /** Three rounds of the full and the cut vision graph at batch 32, a quarter of the budget each (see RawResults.imagesCutB32). */
@@ -264,7 +312,12 @@ export async function runRawOrt(o: RawOptions): Promise<RawResults> {
   const short = await runPoint(dynamic, texts.short.feeds, 32, o.budget, texts.short.seqLength);
   const single = await runPoint(dynamic, texts.single.feeds, 1, o.budget, texts.single.seqLength);
   // Three rounds of ~10 points (the padded one, the plan and each length) at a quarter of the budget each: ~30 s.
-  const plans = texts.fixedLength === null ? await captionPlans(dynamic, texts.captionRows, o.provider, texts.short, { ...o.budget, budgetMs: o.budget.budgetMs / 4 }) : null;
+  let plans: CaptionPlans | null = null;
+  if (texts.fixedLength === null) {
+    const served = await servedTextGraph(o);
+    plans = await captionPlans(dynamic, texts.captionRows, o.provider, texts.short, { ...o.budget, budgetMs: o.budget.budgetMs / 4 }, served);
+    await served?.release();
+  }
   await dynamic.release();
   // Taken before the cut rounds, which hold two vision graphs at once.
   const peak = peakRssMb();

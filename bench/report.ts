@@ -84,7 +84,10 @@ export function formatTable(r: BenchReport): string {
   }
   const plans = raw.texts.captionPlans;
   if (plans) {
-    const runs = plans.planned.runs.map((x) => `${x.size}x${x.seqLength}`).join(' + ');
+    const packed = plans.planned.packed;
+    const runs = packed
+      ? `packed ${packed.rows} rows of ${packed.tokens} tokens, on the text graph as served`
+      : plans.planned.runs.map((x) => `${x.size}x${x.seqLength}`).join(' + ');
     out.push(`  short captions in the server's runs (${runs}): ${fmt(plans.planned.perSecond)} txt/s (x${fmt(plans.planned.vsPadded, 2)} of padded); ` +
       `each at its own length (b32 at ${plans.unpadded.lengths.map((x) => x.seqLength).join('/')} tokens, weighted): ${fmt(plans.unpadded.perSecond)} txt/s ` +
       `(x${fmt(plans.unpadded.vsPadded, 2)}); medians of ${plans.rounds.length} rounds beside the padded point`);

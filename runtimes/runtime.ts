@@ -42,7 +42,16 @@ export interface SessionOptions {
    * token alone, once it has checked that the embeddings stay the same.
    */
   pooledOutputsOnly?: boolean;
+  /**
+   * With pooledOutputsOnly, on a causal text tower: the runtime may also let a
+   * run take several texts end to end in one row (packed-texts.ts). A session
+   * that does takes PACKED_INPUTS beside its ids, and says so in `packing`.
+   */
+  packedTexts?: boolean;
 }
+
+/** What loading made of {@link SessionOptions.packedTexts}. */
+export type PackingReport = { applied: true } | { applied: false; reason: string };
 
 /** What loading made of {@link SessionOptions.pooledOutputsOnly}. */
 export type PooledCutReport =
@@ -65,6 +74,8 @@ export interface InferenceSession {
   readonly provider: ExecutionProvider;
   /** Set when a pooled-token cut was found: whether it serves, and if not, why. */
   readonly pooledCut?: PooledCutReport;
+  /** Set when packedTexts was asked for: whether runs take packed texts, and if not, why. */
+  readonly packing?: PackingReport;
   /** Runs the graph; returns the named outputs (all when `outputNames` is omitted) as float32. */
   run(feeds: Record<string, HostTensor>, outputNames?: string[], options?: RunOptions): Promise<Record<string, { data: Float32Array; dims: number[] }>>;
   release(): Promise<void>;

@@ -91,7 +91,7 @@ export class ClipEncoder extends Executor {
     await this.model.warmUp();
     const threads = this.preprocessThreads();
     if (threads > 0) this.preprocessPool = new PreprocessPool(threads);
-    this.logger?.info({ model: spec.name, layout: spec.layout, provider: this.model.provider, dir: spec.dir, pooledCut: this.model.pooledCuts }, 'CLIP model ready');
+    this.logger?.info({ model: spec.name, layout: spec.layout, provider: this.model.provider, dir: spec.dir, pooledCut: this.model.pooledCuts, textPacking: this.model.textPacking }, 'CLIP model ready');
   }
 
   override async close(): Promise<void> {

@@ -1,4 +1,4 @@
-import type { ExecutionProvider, InferenceRuntime, InferenceSession, PooledCutReport, SessionOptions, TensorSpec } from '../../runtimes/index.js';
+import { PACKED_INPUTS, packedFeeds, planPackedRows, type ExecutionProvider, type InferenceRuntime, type InferenceSession, type PackingReport, type PooledCutReport, type SessionOptions, type TensorSpec } from '../../runtimes/index.js';
 import type { ModelSpec } from './models/model-dir.js';
 import { ClipTokenizer } from './tokenizer/clip-tokenizer.js';
 import { planTextRuns, runOverheadTokens } from './text-batches.js';
@@ -50,8 +50,8 @@ function input(session: InferenceSession, name: string): TensorSpec | undefined 
  * leak a graph that did load, and a caller that then exits would tear down the
  * other graph's worker mid-load (with WebGPU's Dawn, a native abort).
  */
-async function loadBoth(runtime: InferenceRuntime, paths: [string, string], options: SessionOptions): Promise<[InferenceSession, InferenceSession]> {
-  const loaded = await Promise.allSettled(paths.map((p) => runtime.load(p, options)));
+async function loadBoth(runtime: InferenceRuntime, loads: Array<[string, SessionOptions]>): Promise<[InferenceSession, InferenceSession]> {
+  const loaded = await Promise.allSettled(loads.map(([path, options]) => runtime.load(path, options)));
   const failed = loaded.find((r) => r.status === 'rejected');
   if (failed) {
     await Promise.allSettled(loaded.map((r) => (r.status === 'fulfilled' ? r.value.release() : undefined)));
@@ -82,9 +82,10 @@ export class ClipModel {
   ) {}
 
   static async load(spec: ModelSpec, runtime: InferenceRuntime, options: ClipModelOptions): Promise<ClipModel> {
-    // Only the embeddings are read, so the runtime may run the towers' last layers on the pooled token alone.
+    // Only the embeddings are read, so the runtime may run the towers' last layers on the pooled token alone,
+    // and the text tower on several texts a row.
     const sessionOptions = { provider: options.provider, replicas: options.replicas, intraOpThreads: options.intraOpThreads, interOpThreads: options.interOpThreads, pooledOutputsOnly: true };
-    const [text, vision] = await loadBoth(runtime, [spec.textualPath, spec.visualPath], sessionOptions);
+    const [text, vision] = await loadBoth(runtime, [[spec.textualPath, { ...sessionOptions, packedTexts: true }], [spec.visualPath, sessionOptions]]);
     try {
       const tokenizer = spec.tokenizer.path ? await ClipTokenizer.fromModelDir(spec.dir) : await ClipTokenizer.fromBpeGz();
       const ids = input(text, 'input_ids') ?? text.inputs[0];
@@ -115,6 +116,11 @@ export class ClipModel {
     return { text: this.text.pooledCut, vision: this.vision.pooledCut };
   }
 
+  /** Whether text runs take several texts a row, and if not, why. */
+  get textPacking(): PackingReport | undefined {
+    return this.text.packing;
+  }
+
   get imageSize(): number {
     return this.spec.imageSize;
   }
@@ -125,12 +131,14 @@ export class ClipModel {
   }
 
   /**
-   * Embeds texts in runs of at most `minibatchSize`. Graphs with a dynamic sequence
-   * axis get each run padded only to its longest text (EOT pooling and the causal
-   * mask make the result identical to padding to 77); the texts are sorted by length
-   * and cut where the padding saved outweighs the price of another run
-   * (planTextRuns). Fixed-length graphs take equal-count minibatches. Results come
-   * back in input order.
+   * Embeds texts in runs of at most `minibatchSize`. A text graph that loaded
+   * packed takes each run's texts end to end, several a row (packed-texts.ts),
+   * so short captions cost their own tokens rather than a common padded length.
+   * Otherwise, graphs with a dynamic sequence axis get each run padded only to
+   * its longest text (EOT pooling and the causal mask make the result identical
+   * to padding to 77); the texts are sorted by length and cut where the padding
+   * saved outweighs the price of another run (planTextRuns). Fixed-length graphs
+   * take equal-count minibatches. Results come back in input order.
    */
   async encodeTexts(texts: string[], minibatchSize = texts.length, stages: TextStages = {}): Promise<Float32Array[]> {
     if (texts.length === 0) return [];
@@ -140,7 +148,11 @@ export class ClipModel {
     tokenized?.();
     const order = texts.map((_, i) => i);
     let ends: number[];
-    if (this.fixedTextLength === undefined) {
+    if (this.text.packing?.applied) {
+      ends = [];
+      for (let end = minibatchSize; end < order.length; end += minibatchSize) ends.push(end);
+      ends.push(order.length);
+    } else if (this.fixedTextLength === undefined) {
       order.sort((a, b) => batch.lengths[a]! - batch.lengths[b]!);
       ends = planTextRuns(order.map((r) => batch.lengths[r]!), minibatchSize, runOverheadTokens(this.provider));
     } else {
@@ -161,6 +173,7 @@ export class ClipModel {
 
   /** One text-graph run over the given rows of a tokenized batch. */
   private async runText(allIds: Int32Array, lengths: Int32Array, rows: number[], context: number, timer?: StageTimer): Promise<Float32Array[]> {
+    if (this.text.packing?.applied) return this.runPacked(allIds, lengths, rows, context, timer);
     const length = this.fixedTextLength ?? Math.max(...rows.map((r) => lengths[r]!));
     const n = rows.length;
     const ids = new Int32Array(n * length);
@@ -173,6 +186,15 @@ export class ClipModel {
     if (input(this.text, 'attention_mask')) feeds.attention_mask = { data: mask, dims: [n, length] };
     const out = await this.runQueued(this.text, feeds, this.textOutput, timer);
     return splitRows(out);
+  }
+
+  /** One packed run: the rows' texts laid end to end, several a row; embeddings come back in `rows` order. */
+  private async runPacked(allIds: Int32Array, lengths: Int32Array, rows: number[], context: number, timer?: StageTimer): Promise<Float32Array[]> {
+    const texts = rows.map((r) => allIds.subarray(r * context, r * context + lengths[r]!));
+    const p = packedFeeds(texts, planPackedRows(texts.map((t) => t.length), context, this.fixedTextLength));
+    const feeds = { [this.idsName]: p.ids, [PACKED_INPUTS.positions]: p.positions, [PACKED_INPUTS.bias]: p.bias, [PACKED_INPUTS.pick]: p.pick };
+    if (input(this.text, 'attention_mask')) feeds.attention_mask = p.mask;
+    return splitRows(await this.runQueued(this.text, feeds, this.textOutput, timer));
   }
 
   /**

@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import type { ExecutionProvider, HostTensor, InferenceSession, PooledCutReport, TensorSpec, TensorType } from '../runtime.js';
+import type { ExecutionProvider, HostTensor, InferenceSession, PackingReport, PooledCutReport, TensorSpec, TensorType } from '../runtime.js';
 import { fromFloat16Bits, toFloat16Bits } from '../../core/util/float16.js';
 
 function specsOf(meta: readonly ort.InferenceSession.ValueMetadata[]): TensorSpec[] {
@@ -40,6 +40,8 @@ export class OnnxSession implements InferenceSession {
   readonly outputs: TensorSpec[];
   /** Set by openPooledCut. */
   pooledCut?: PooledCutReport;
+  /** Set by openPooledCut when packed texts were asked for. */
+  packing?: PackingReport;
   private readonly byName: Map<string, TensorSpec>;
 
   constructor(

@@ -1,9 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import type { HostTensor, SessionOptions, TensorSpec } from '../runtime.js';
-import { readModelGraph } from './graph/onnx-graph.js';
-import { fileSource, writePieces } from './graph/proto-fields.js';
+import { PACKED_INPUTS, packedFeeds, planPackedRows } from '../packed-texts.js';
+import type { HostTensor, PooledCutReport, SessionOptions, TensorSpec } from '../runtime.js';
+import { readModelGraph, type ModelGraph } from './graph/onnx-graph.js';
+import { planPackedText } from './graph/packed-text.plan.js';
+import { fileSource, writePieces, type Piece } from './graph/proto-fields.js';
 import { appliedReport, planPooledCut } from './graph/pooled-cut.plan.js';
 import { applyPooledCut } from './graph/pooled-cut.write.js';
 import { openOnnxSession } from './onnx.open.js';
@@ -43,50 +45,79 @@ export async function openPooledCut(modelPath: string, options: SessionOptions):
     }
     const plan = graph && planPooledCut(graph, true);
     if (!graph || !plan) return await openOnnxSession(modelPath, options);
+    const packed = options.packedTexts ? planPackedText(graph, plan) : undefined;
+    let packingRejected = options.packedTexts && !packed ? 'the graph is not a causal text tower clipflow can show how to pack' : undefined;
 
     const full = await openOnnxSession(modelPath, options);
     const feeds = checkFeeds(full.inputs);
+    const packedCheck = packed && packedCheckFeeds(full.inputs);
     let expected: Outputs;
+    let expectedPacked: Outputs | undefined;
     try {
       expected = await full.run(feeds);
     } catch (e) {
       full.pooledCut = { applied: false, reason: `the full graph failed on the check input: ${(e as Error).message}` };
       return full;
     }
+    if (packed && !packedCheck) packingRejected = `the text graph takes inputs packing does not know: ${full.inputs.map((i) => i.name).join(', ')}`;
+    if (packedCheck) {
+      try {
+        expectedPacked = await full.run(packedCheck.padded);
+      } catch (e) {
+        packingRejected = `the full graph failed on the packing check input: ${(e as Error).message}`;
+      }
+    }
     await full.release();
 
-    const rejected = async (reason: string) => {
-      const session = await openOnnxSession(modelPath, options);
-      session.pooledCut = { applied: false, reason };
+    const report = <T extends OnnxSession>(session: T, cut: PooledCutReport, packing: boolean): T => {
+      session.pooledCut = cut;
+      if (options.packedTexts) session.packing = packing ? { applied: true } : { applied: false, reason: packingRejected ?? cutReason(cut) };
       return session;
     };
-    let dir: string | undefined;
-    let cut: OnnxSession;
-    try {
-      dir = await mkdtemp(join(tmpdir(), 'clipflow-cut-'));
-      const cutPath = join(dir, basename(modelPath));
-      writePieces(applyPooledCut(graph, plan), graph.source, cutPath);
-      cut = await openOnnxSession(modelPath, options, cutPath);
-    } catch (e) {
-      // An unwritable $TMPDIR, a full disk or a graph ORT refuses cut: the full graph serves.
-      return await rejected(`the cut graph did not load: ${(e as Error).message}`);
-    } finally {
-      if (dir) await rm(dir, { recursive: true, force: true });
+    if (packed && packedCheck && expectedPacked) {
+      const tried = await tryGraph(modelPath, options, graph, applyPooledCut(graph, plan, packed), packedCheck.packed, expectedPacked, 'packed');
+      if ('session' in tried) return report(tried.session, appliedReport(plan), true);
+      packingRejected = tried.reason;
     }
-    try {
-      const difference = compare(expected, await cut.run(feeds), cut.outputs);
-      if (difference) {
-        await cut.release();
-        return await rejected(difference);
-      }
-    } catch (e) {
-      await cut.release();
-      return await rejected(`the cut graph failed on the check input: ${(e as Error).message}`);
-    }
-    cut.pooledCut = appliedReport(plan);
-    return cut;
+    const tried = await tryGraph(modelPath, options, graph, applyPooledCut(graph, plan), feeds, expected, 'cut');
+    if ('session' in tried) return report(tried.session, appliedReport(plan), false);
+    return report(await openOnnxSession(modelPath, options), { applied: false, reason: tried.reason }, false);
   } finally {
     source?.close();
+  }
+}
+
+function cutReason(cut: PooledCutReport): string {
+  return cut.applied ? 'not packed' : `it needs the pooled-token cut, which was not applied: ${cut.reason}`;
+}
+
+/**
+ * Loads a rewrite of the graph from a temporary file in $TMPDIR (removed once
+ * loaded) and checks it gives `expected` on `feeds`; on any failure or
+ * difference, releases it and says why.
+ */
+async function tryGraph(modelPath: string, options: SessionOptions, graph: ModelGraph, pieces: Piece[], feeds: Record<string, HostTensor>, expected: Outputs, what: string): Promise<{ session: OnnxSession } | { reason: string }> {
+  let dir: string | undefined;
+  let session: OnnxSession;
+  try {
+    dir = await mkdtemp(join(tmpdir(), 'clipflow-cut-'));
+    const path = join(dir, basename(modelPath));
+    writePieces(pieces, graph.source, path);
+    session = await openOnnxSession(modelPath, options, path);
+  } catch (e) {
+    // An unwritable $TMPDIR, a full disk or a graph ORT refuses: the caller serves another graph.
+    return { reason: `the ${what} graph did not load: ${(e as Error).message}` };
+  } finally {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  }
+  try {
+    const difference = compare(expected, await session.run(feeds), session.outputs);
+    if (!difference) return { session };
+    await session.release();
+    return { reason: `the ${what} graph: ${difference}` };
+  } catch (e) {
+    await session.release();
+    return { reason: `the ${what} graph failed on the check input: ${(e as Error).message}` };
   }
 }
 
@@ -118,7 +149,7 @@ function compare(expected: Outputs, got: Outputs, specs: readonly TensorSpec[]):
   for (const spec of specs) {
     const a = expected[spec.name];
     const b = got[spec.name];
-    if (!a || !b || a.dims.join() !== b.dims.join()) return `output ${spec.name} has shape [${b?.dims}], the full graph [${a?.dims}]`;
+    if (!a || !b || a.dims.join() !== b.dims.join()) return `output ${spec.name} has shape [${b?.dims}], the full graph's [${a?.dims}]`;
     const tolerance = spec.type === 'float16' ? TOLERANCE.float16 : TOLERANCE.float32;
     const width = a.dims.at(-1) || 1;
     for (let row = 0; row < a.data.length; row += width) {
@@ -134,3 +165,38 @@ function compare(expected: Outputs, got: Outputs, specs: readonly TensorSpec[]):
   }
   return undefined;
 }
+
+/** Token counts of the packing check's texts (SOT to EOT), packed into rows of at most {@link PACKED_CHECK_ROW} where the axis is dynamic. */
+const PACKED_CHECK_LENGTHS = [5, 9, 3, 12, 7];
+const PACKED_CHECK_ROW = 16;
+
+/**
+ * Texts for checking a packed graph: ids in [1, 76] ending in 77, the row's
+ * largest (where the full graph pools, its EOT), each padded with 0 for the full
+ * graph and packed for the packed one. Undefined when the graph takes inputs
+ * besides its ids and a mask.
+ */
+function packedCheckFeeds(inputs: readonly TensorSpec[]): { padded: Record<string, HostTensor>; packed: Record<string, HostTensor> } | undefined {
+  const ids = inputs.find((i) => i.name === 'input_ids') ?? inputs[0];
+  const mask = inputs.find((i) => i !== ids && /mask/i.test(i.name));
+  if (!ids || inputs.some((i) => i !== ids && i !== mask)) return undefined;
+  const fixed = typeof ids.shape[1] === 'number' && ids.shape[1] > 0 ? ids.shape[1] : undefined;
+  let id = 0;
+  const texts = PACKED_CHECK_LENGTHS.map((n) => Int32Array.from({ length: n }, (_, j) => (j === n - 1 ? 77 : 1 + (id++ * 37) % 76)));
+  const width = fixed ?? Math.max(...PACKED_CHECK_LENGTHS);
+  const paddedIds = new Int32Array(texts.length * width);
+  const paddedMask = new Int32Array(texts.length * width);
+  texts.forEach((t, i) => {
+    paddedIds.set(t, i * width);
+    paddedMask.fill(1, i * width, i * width + t.length);
+  });
+  const p = packedFeeds(texts, planPackedRows(PACKED_CHECK_LENGTHS, PACKED_CHECK_ROW, fixed));
+  const padded: Record<string, HostTensor> = { [ids.name]: { data: paddedIds, dims: [texts.length, width] } };
+  const packed: Record<string, HostTensor> = { [ids.name]: p.ids, [PACKED_INPUTS.positions]: p.positions, [PACKED_INPUTS.bias]: p.bias, [PACKED_INPUTS.pick]: p.pick };
+  if (mask) {
+    padded[mask.name] = { data: paddedMask, dims: [texts.length, width] };
+    packed[mask.name] = p.mask;
+  }
+  return { padded, packed };
+}
+

@@ -44,7 +44,7 @@ try {
   port.on('message', (msg: ToSession) => {
     chain = chain.then(() => serve(session, msg));
   });
-  port.postMessage({ type: 'ready', inputs: session.inputs, outputs: session.outputs, provider: session.provider, pooledCut: session.pooledCut });
+  port.postMessage({ type: 'ready', inputs: session.inputs, outputs: session.outputs, provider: session.provider, pooledCut: session.pooledCut, packing: session.packing });
 } catch (e) {
   port.postMessage({ type: 'open-failed', error: failure(e) });
 }

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { ModelLoadError, ProviderUnavailableError } from '../errors.js';
-import type { ExecutionProvider, HostTensor, InferenceSession, PooledCutReport, RunOptions, SessionOptions, TensorSpec } from '../runtime.js';
+import type { ExecutionProvider, HostTensor, InferenceSession, PackingReport, PooledCutReport, RunOptions, SessionOptions, TensorSpec } from '../runtime.js';
 import { onDevice } from './device-queue.js';
 
 /** What the worker is started with. */
@@ -24,7 +24,7 @@ export type ToSession =
 
 /** Worker → main thread. */
 type FromSession =
-  | { type: 'ready'; inputs: TensorSpec[]; outputs: TensorSpec[]; provider: ExecutionProvider; pooledCut?: PooledCutReport }
+  | { type: 'ready'; inputs: TensorSpec[]; outputs: TensorSpec[]; provider: ExecutionProvider; pooledCut?: PooledCutReport; packing?: PackingReport }
   | { type: 'open-failed'; error: SessionFailure }
   | { type: 'result'; id: number; outputs: Outputs }
   | { type: 'run-failed'; id: number; error: SessionFailure }
@@ -58,6 +58,7 @@ export class WorkerSession implements InferenceSession {
     readonly outputs: readonly TensorSpec[],
     readonly provider: ExecutionProvider,
     readonly pooledCut: PooledCutReport | undefined,
+    readonly packing: PackingReport | undefined,
   ) {
     worker.on('message', (msg: FromSession) => this.onMessage(msg));
     worker.on('error', (e) => this.stop(new Error(`inference worker failed: ${e.message}`)));
@@ -102,7 +103,7 @@ export class WorkerSession implements InferenceSession {
         if (msg.type === 'open-failed') return failAfterExit(toError(msg.error));
         if (msg.type !== 'ready') return fail(new Error(`inference worker sent ${msg.type} before ready`));
         settle();
-        resolve(new WorkerSession(worker, msg.inputs, msg.outputs, msg.provider, msg.pooledCut));
+        resolve(new WorkerSession(worker, msg.inputs, msg.outputs, msg.provider, msg.pooledCut, msg.packing));
       };
       const onError = (e: Error) => fail(new ModelLoadError(modelPath, `inference worker failed: ${e.message}`));
       const onExit = (code: number) => fail(new ModelLoadError(modelPath, `inference worker exited (code ${code}) while loading`));

@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { EXECUTION_PROVIDERS, inferenceRuntime, ModelLoadError, ProviderUnavailableError, type InferenceSession } from '../../runtimes/index.js';
+import { EXECUTION_PROVIDERS, inferenceRuntime, ModelLoadError, PACKED_INPUTS, packedFeeds, planPackedRows, ProviderUnavailableError, type InferenceSession } from '../../runtimes/index.js';
 import { generateClipModel } from '../../tools/clip-model/generate.js';
 import { getPreset } from '../../tools/clip-model/presets.js';
 import { expectedRuntimes } from '../helpers/runtimes.js';
@@ -216,6 +216,37 @@ for (const provider of EXECUTION_PROVIDERS) {
         } finally {
           await Promise.all([cut.release(), full.release()]);
         }
+      }
+    });
+
+    it('with packedTexts, the text tower takes several texts a row and gives each the embedding it gets alone', async () => {
+      const path = join(tinyModelDir('hf'), 'onnx/text_model.onnx');
+      let packed: InferenceSession;
+      try {
+        packed = await runtime.load(path, { ...options, pooledOutputsOnly: true, packedTexts: true });
+      } catch (e) {
+        assert.ok(e instanceof ProviderUnavailableError, String(e)); // the first test checks the refusal
+        return;
+      }
+      const full = await runtime.load(path, options);
+      try {
+        // TensorRT would build an engine per rewrite tried, so it serves the graph as it is.
+        if (provider === 'tensorrt') return assert.equal(packed.packing, undefined);
+        assert.deepEqual(packed.packing, { applied: true });
+        const texts = [[49406, 320, 1125, 49407], [49406, 500, 49407], [49406, 1, 2, 3, 4, 5, 6, 49407], [49406, 49407], [49406, 7, 8, 49407]];
+        const layout = planPackedRows(texts.map((t) => t.length), 8);
+        assert.ok(layout.rows.some((r) => r.length > 1) && layout.rows.length > 1, 'several rows, several texts in one');
+        const p = packedFeeds(texts, layout);
+        const out = Object.values(await packed.run({ input_ids: p.ids, attention_mask: p.mask, [PACKED_INPUTS.positions]: p.positions, [PACKED_INPUTS.bias]: p.bias, [PACKED_INPUTS.pick]: p.pick }))[0]!;
+        const width = out.dims[1]!;
+        assert.deepEqual(out.dims, [texts.length, width]);
+        for (const [i, t] of texts.entries()) {
+          const alone = Object.values(await full.run({ input_ids: { data: Int32Array.from(t), dims: [1, t.length] }, attention_mask: { data: new Int32Array(t.length).fill(1), dims: [1, t.length] } }))[0]!;
+          const similarity = cosine(out.data.subarray(i * width, (i + 1) * width) as Float32Array, alone.data);
+          assert.ok(similarity >= 0.99999, `text ${i}: cosine ${similarity} to the full graph alone`);
+        }
+      } finally {
+        await Promise.all([packed.release(), full.release()]);
       }
     });
 

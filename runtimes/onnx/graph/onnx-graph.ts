@@ -5,6 +5,7 @@ import { rawFields, valueOf, type ByteSource, type RawField } from './proto-fiel
 export const MODEL_GRAPH = 7;
 export const GRAPH_NODE = 1;
 export const GRAPH_INITIALIZER = 5;
+export const GRAPH_INPUT = 11;
 export const GRAPH_OUTPUT = 12;
 export const GRAPH_VALUE_INFO = 13;
 export const NODE_INPUT = 1;
@@ -30,6 +31,8 @@ export interface ConstTensor {
   dims: number[];
   /** Integer values, decoded only for tensors of at most 64 elements. */
   ints?: number[];
+  /** Element type (a DataType code). */
+  dataType?: number;
 }
 
 /** A model read for rewriting: where its fields lie, and the main graph decoded. */
@@ -39,7 +42,10 @@ export interface ModelGraph {
   graphFields: RawField[];
   nodes: GraphNode[];
   constants: Map<string, ConstTensor>;
-  /** Names of the graph's outputs, in order. */
+  /** Where each initializer lies, by name. */
+  initializers: Map<string, RawField>;
+  /** Names of the graph's inputs and outputs, in order (inputs may include initializers in old IR versions). */
+  inputs: string[];
   outputs: string[];
 }
 
@@ -58,7 +64,7 @@ interface DecodedTensor {
 function constTensor(t: DecodedTensor): ConstTensor {
   const dims = (t.dims ?? []).map(num);
   const count = dims.reduce((a, b) => a * b, 1);
-  if (count > 64) return { dims };
+  if (count > 64) return { dims, dataType: t.dataType };
   let ints: number[] | undefined;
   if (t.dataType === DataType.INT64) {
     if (t.int64Data?.length) ints = t.int64Data.map(num);
@@ -67,7 +73,7 @@ function constTensor(t: DecodedTensor): ConstTensor {
     if (t.int32Data?.length) ints = [...t.int32Data];
     else if (t.rawData) ints = Array.from({ length: count }, (_, i) => Buffer.from(t.rawData!).readInt32LE(i * 4));
   }
-  return { dims, ints };
+  return { dims, ints, dataType: t.dataType };
 }
 
 /** Tensor fields larger than this (the weights) are skipped when reading an initializer's shape. */
@@ -90,6 +96,8 @@ export function readModelGraph(source: ByteSource): ModelGraph | undefined {
   const graphFields = rawFields(source, graphField.valueStart!, graphField.end);
   const nodes: GraphNode[] = [];
   const constants = new Map<string, ConstTensor>();
+  const initializers = new Map<string, RawField>();
+  const inputs: string[] = [];
   const outputs: string[] = [];
   const Node = onnxType('NodeProto');
   const ValueInfo = onnxType('ValueInfoProto');
@@ -112,10 +120,14 @@ export function readModelGraph(source: ByteSource): ModelGraph | undefined {
       if (node.op === 'Constant' && node.domain === '' && value) constants.set(node.outputs[0]!, constTensor(value));
     } else if (field.field === GRAPH_INITIALIZER) {
       const t = readInitializer(source, field);
-      if (t.name) constants.set(t.name, constTensor(t));
-    } else if (field.field === GRAPH_OUTPUT) {
-      outputs.push((ValueInfo.decode(valueOf(source, field)) as unknown as { name: string }).name);
+      if (t.name) {
+        constants.set(t.name, constTensor(t));
+        initializers.set(t.name, field);
+      }
+    } else if (field.field === GRAPH_OUTPUT || field.field === GRAPH_INPUT) {
+      const name = (ValueInfo.decode(valueOf(source, field)) as unknown as { name: string }).name;
+      (field.field === GRAPH_OUTPUT ? outputs : inputs).push(name);
     }
   }
-  return { source, modelFields, graphFields, nodes, constants, outputs };
+  return { source, modelFields, graphFields, nodes, constants, initializers, inputs, outputs };
 }

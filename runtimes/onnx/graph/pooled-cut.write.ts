@@ -1,5 +1,7 @@
 import { AttributeType, DataType, onnxType } from './schema.js';
-import { GRAPH_INITIALIZER, GRAPH_NODE, GRAPH_OUTPUT, GRAPH_VALUE_INFO, MODEL_GRAPH, NODE_INPUT, type GraphNode, type ModelGraph } from './onnx-graph.js';
+import { GRAPH_INITIALIZER, GRAPH_INPUT, GRAPH_NODE, GRAPH_OUTPUT, GRAPH_VALUE_INFO, MODEL_GRAPH, NODE_INPUT, type GraphNode, type ModelGraph } from './onnx-graph.js';
+import { PACKED_INPUTS } from '../../packed-texts.js';
+import type { PackedText } from './packed-text.plan.js';
 import type { PooledCut, TokenSelect } from './pooled-cut.plan.js';
 import { bufferSource, lengthDelimited, nested, rawFields, stringField, valueOf, type Piece, type RawField } from './proto-fields.js';
 
@@ -8,6 +10,9 @@ const INDEX_NAME = 'clipflow_pooled_token_index';
 const ROWS_SHAPE_NAME = 'clipflow_pooled_rows_shape';
 const SCALAR_0 = 'clipflow_pooled_scalar_0';
 const SCALAR_1 = 'clipflow_pooled_scalar_1';
+const COLUMN_SHAPE = 'clipflow_packed_column_shape';
+const TOKEN_AXIS_SHAPE = 'clipflow_packed_token_axis_shape';
+const PACKED_POSITIONS = 'clipflow_packed_position_embeddings';
 
 /** The node's bytes with some inputs renamed; every other field is copied as it was. */
 function renameInputs(node: GraphNode, rename: Map<string, string>): Uint8Array {
@@ -35,8 +40,22 @@ interface Selection {
   initializers: Array<{ name: string; dims: number[]; values: bigint[] }>;
 }
 
-function selection(select: TokenSelect): Selection {
+function selection(select: TokenSelect, packed: boolean): Selection {
   const int = (name: string, i: number) => ({ name, type: AttributeType.INT, i });
+  if (packed && 'rows' in select) {
+    // Entries [R, T, w] -> [R*T, w] -> the fed flat positions [K, w] -> [K, 1, w]; the pick then takes token 0 of each of the K rows.
+    const zeros = `${PACKED_INPUTS.pick}/zeros`;
+    return {
+      prelude: [node('Sub', [PACKED_INPUTS.pick, PACKED_INPUTS.pick], `${zeros}/flat`), node('Reshape', [`${zeros}/flat`, COLUMN_SHAPE], zeros)],
+      select: (input, _axis, output) => [
+        node('Flatten', [input], `${output}/flat`, [int('axis', 2)]),
+        node('Gather', [`${output}/flat`, PACKED_INPUTS.pick], `${output}/picked`, [int('axis', 0)]),
+        node('Reshape', [`${output}/picked`, TOKEN_AXIS_SHAPE], output),
+      ],
+      pickRename: new Map([[select.pickIndices, zeros]]),
+      initializers: [{ name: COLUMN_SHAPE, dims: [2], values: [-1n, 1n] }, { name: TOKEN_AXIS_SHAPE, dims: [3], values: [0n, 1n, -1n] }],
+    };
+  }
   if (!('rows' in select)) {
     return {
       prelude: [],
@@ -71,20 +90,39 @@ function selection(select: TokenSelect): Selection {
   };
 }
 
+/** A graph input of `elemType` with symbolic (string) or fixed dims. */
+function graphInput(name: string, elemType: number, dims: Array<string | number>): Uint8Array {
+  const dim = dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d }));
+  const encoded = onnxType('ValueInfoProto').encode({ name, type: { tensorType: { elemType, shape: { dim } } } }).finish();
+  return lengthDelimited(GRAPH_INPUT, encoded);
+}
+
 /**
  * The cut model, as pieces of new bytes and stretches of the original (see
  * proto-fields.ts): the region moved to just before the first node reading its
  * states, after a selection of the pooled token that keeps its axis (so the
  * pick and everything after it run as they were) for each entry; the dropped
  * outputs, the nodes copying them out and the region's stale shape hints removed.
+ * With `packed`, the selection reads the fed flat positions of each text's EOT,
+ * and the positions and the attention mask are fed too (packed-text.plan.ts).
  */
-export function applyPooledCut(g: ModelGraph, cut: PooledCut): Piece[] {
+export function applyPooledCut(g: ModelGraph, cut: PooledCut, packed?: PackedText): Piece[] {
   const ValueInfo = onnxType('ValueInfoProto');
   const rename = new Map([...cut.entries.keys()].map((name) => [name, `${name}/pooled_token`]));
-  const { prelude, select, pickRename, initializers } = selection(cut.select);
+  const { prelude, select, pickRename, initializers } = selection(cut.select, !!packed);
+  const nodeAt = new Map(g.nodes.map((n) => [n.field, n]));
+  // Nodes outside the region reading a tensor that packing feeds instead.
+  const packedRenames = new Map<RawField, Map<string, string>>();
+  if (packed) {
+    packedRenames.set(packed.positionsAdd.field, new Map([[packed.positions, PACKED_POSITIONS]]));
+    for (const add of packed.maskAdds) packedRenames.set(add.field, new Map([[packed.mask, PACKED_INPUTS.bias]]));
+  }
   const regionAt = new Set(cut.region.map((n) => n.field));
   const firstPicker = cut.pickers.reduce((a, b) => (a.index < b.index ? a : b));
   const removed = new Set(cut.droppedNodes.map((n) => n.field));
+  // A constant mask read only where the bias replaces it goes too (ORT warns of unused initializers).
+  const unusedMask = packed && g.initializers.get(packed.mask);
+  if (unusedMask && !g.nodes.some((n) => n.inputs.includes(packed.mask) && !packed.maskAdds.includes(n))) removed.add(unusedMask);
   const produced = new Set(cut.region.flatMap((n) => n.outputs));
   const dropped = new Set(cut.droppedOutputs);
   const nameOf = (f: RawField) => (ValueInfo.decode(valueOf(g.source, f)) as unknown as { name: string }).name;
@@ -93,14 +131,18 @@ export function applyPooledCut(g: ModelGraph, cut: PooledCut): Piece[] {
   const graph: Piece[] = [];
   for (const f of g.graphFields) {
     if (removed.has(f) || regionAt.has(f)) continue;
+    if (packed && f === packed.positionsAdd.field) {
+      graph.push(node('Gather', [packed.table, PACKED_INPUTS.positions], PACKED_POSITIONS, [{ name: 'axis', type: AttributeType.INT, i: 0 }]));
+    }
     if (f === firstPicker.field) {
       // Past every entry's producer and the positions': every region node is an ancestor of the states read here.
       graph.push(...prelude);
       for (const [entry, axis] of cut.entries) graph.push(...select(entry, axis, rename.get(entry)!));
       for (const n of cut.region) graph.push(n.inputs.some((i) => rename.has(i)) ? renameInputs(n, rename) : asIs(n.field));
     }
-    if (f === cut.pick.field && pickRename.size) {
-      graph.push(renameInputs(cut.pick, pickRename));
+    const nodeRename = f === cut.pick.field && pickRename.size ? pickRename : packedRenames.get(f);
+    if (nodeRename) {
+      graph.push(renameInputs(nodeAt.get(f)!, nodeRename));
     } else if (f.field === GRAPH_OUTPUT && dropped.has(nameOf(f))) {
       continue;
     } else if (f.field === GRAPH_VALUE_INFO && produced.has(nameOf(f))) {
@@ -113,6 +155,13 @@ export function applyPooledCut(g: ModelGraph, cut: PooledCut): Piece[] {
     const raw = Buffer.alloc(8 * values.length);
     values.forEach((v, i) => raw.writeBigInt64LE(v, 8 * i));
     graph.push(lengthDelimited(GRAPH_INITIALIZER, onnxType('TensorProto').encode({ name, dims, dataType: DataType.INT64, rawData: raw }).finish()));
+  }
+  if (packed) {
+    graph.push(
+      graphInput(PACKED_INPUTS.positions, DataType.INT64, ['packed_rows', 'packed_tokens']),
+      graphInput(PACKED_INPUTS.bias, packed.floatType, ['packed_rows', 1, 'packed_tokens', 'packed_tokens']),
+      graphInput(PACKED_INPUTS.pick, DataType.INT64, ['packed_texts']),
+    );
   }
   return g.modelFields.flatMap((f) => (f.field === MODEL_GRAPH ? nested(MODEL_GRAPH, graph) : [asIs(f)]));
 }

@@ -14,7 +14,7 @@ import { getPreset } from '../../../tools/clip-model/presets.js';
 import { resolveBenchOptions } from '../../../bench/options.js';
 import type { BenchReport } from '../../../bench/report.js';
 import { runBench } from '../../../bench/suite.js';
-import { planTextRuns } from '../../../executors/clip/text-batches.js';
+import { planPackedRows } from '../../../runtimes/packed-texts.js';
 import { EXECUTION_PROVIDERS, inferenceRuntime } from '../../../runtimes/index.js';
 
 /** Paths of numbers that are NaN or infinite, anywhere in the document. */
@@ -49,11 +49,13 @@ test('bench --quick runs every section on the tiny model and writes finite numbe
     assert.ok(cut.rounds.every((r) => r.full > 0 && r.cut > 0));
     assert.equal(cut.vsFull, [...cut.rounds.map((r) => r.cut / r.full)].sort((a, b) => a - b)[1]);
     assert.equal(report.headlines.find((h) => h.name.startsWith('raw images b32, graph as served'))?.measured, cut.vsFull);
-    // The captions timed in the server's runs and at their own lengths: the cut is planTextRuns' on the captions' lengths.
+    // The captions timed in the server's run and at their own lengths: the generated text graph packs, so one packed run.
     const plans = report.raw.texts.captionPlans!;
     const lengths = (await shortCaptions(report.options.seed)).lengths.sort((a, b) => a - b);
-    const ends = planTextRuns(lengths, 32);
-    assert.deepEqual(plans.planned.runs, ends.map((end, i) => ({ size: end - (i === 0 ? 0 : ends[i - 1]!), seqLength: lengths[end - 1]! })));
+    const layout = planPackedRows(lengths, 77);
+    assert.deepEqual(plans.planned.packed, { rows: layout.rows.length, tokens: layout.tokens });
+    assert.ok(layout.rows.length < lengths.length, 'several captions a row');
+    assert.deepEqual(plans.planned.runs, [{ size: 32, seqLength: lengths.at(-1)! }]);
     assert.deepEqual(plans.unpadded.lengths.map((x) => [x.seqLength, x.captions]), [...new Set(lengths)].map((l) => [l, lengths.filter((x) => x === l).length]));
     // Each round: its unpadded rate is the captions' weighted harmonic mean of the lengths' rates; the ratios are the rounds' medians.
     assert.equal(plans.rounds.length, 3);
@@ -123,7 +125,7 @@ test('bench --quick runs every section on the tiny model and writes finite numbe
       assert.equal(h.target, target, h.name);
       assert.ok(Math.abs(h.measured - padded.measured / vsPadded) < 1e-9 * h.measured, h.name);
     }
-    assert.match(run.table, /short captions in the server's runs \(\d+x\d+/);
+    assert.match(run.table, /short captions in the server's runs \(packed \d+ rows of \d+ tokens, on the text graph as served\)/);
     for (const section of ['Raw ORT ceiling', 'Served end to end', 'Where the served time goes', 'Latency', 'Peak RSS', 'transformers.js', 'Headline ratios']) {
       assert.match(run.table, new RegExp(section));
     }

@@ -1,0 +1,195 @@
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PACKED_INPUTS, packedFeeds, planPackedRows } from '../../../runtimes/packed-texts.js';
+import { readModelGraph } from '../../../runtimes/onnx/graph/onnx-graph.js';
+import { planPackedText } from '../../../runtimes/onnx/graph/packed-text.plan.js';
+import { planPooledCut } from '../../../runtimes/onnx/graph/pooled-cut.plan.js';
+import { bufferSource } from '../../../runtimes/onnx/graph/proto-fields.js';
+import { DataType } from '../../../runtimes/onnx/graph/schema.js';
+import { openOnnxSession } from '../../../runtimes/onnx/onnx.open.js';
+import type { OnnxSession } from '../../../runtimes/onnx/onnx.session.js';
+import { openPooledCut } from '../../../runtimes/onnx/pooled-cut.open.js';
+import type { HostTensor } from '../../../runtimes/runtime.js';
+import { packageRoot } from '../../../core/config/paths.js';
+import { GraphBuilder, int, ints } from '../../../tools/onnx/graph-builder.js';
+import { writeModel } from '../../../tools/onnx/model-writer.js';
+import { cosine } from '../../../executors/clip/rank.js';
+import { ClipModel } from '../../../executors/clip/clip-model.js';
+import { resolveModelDir } from '../../../executors/clip/models/model-dir.js';
+import { inferenceRuntime } from '../../../runtimes/index.js';
+import { EOT, SOT, generateTiny, lcg, tempDir } from '../tools/clip-fixtures.js';
+
+const { dir, cleanup } = tempDir('clipflow-packed-');
+after(cleanup);
+generateTiny(join(dir, 'fp32'), { bundle: false });
+generateTiny(join(dir, 'fp16'), { bundle: false, precision: 'fp16', layout: 'hf' });
+const TEXT = {
+  hf: join(dir, 'fp32/hf/onnx/text_model.onnx'),
+  'clip-server (fixed 77)': join(dir, 'fp32/clip-server/textual.onnx'),
+  'hf fp16': join(dir, 'fp16/onnx/text_model.onnx'),
+};
+const packedOptions = { provider: 'cpu' as const, pooledOutputsOnly: true, packedTexts: true };
+
+/** `count` texts [SOT, ..., EOT] of the given lengths, ids drawn below SOT. */
+function texts(lengths: number[], seed: number): Int32Array[] {
+  const rand = lcg(seed);
+  return lengths.map((n) => Int32Array.from({ length: n }, (_, j) => (j === 0 ? SOT : j === n - 1 ? EOT : 1 + Math.floor(rand() * 40000))));
+}
+
+/** Each text alone through the full graph, padded with 0 to the graph's length (or its own). */
+async function alone(session: OnnxSession, rows: Int32Array[], output: string): Promise<Float32Array[]> {
+  const fixed = session.inputs[0]!.shape[1];
+  const out: Float32Array[] = [];
+  for (const row of rows) {
+    const width = typeof fixed === 'number' ? fixed : row.length;
+    const ids = new Int32Array(width);
+    ids.set(row);
+    const mask = new Int32Array(width).fill(1, 0, row.length);
+    const r = await session.run({ [session.inputs[0]!.name]: { data: ids, dims: [1, width] }, attention_mask: { data: mask, dims: [1, width] } }, [output]);
+    out.push(r[output]!.data);
+  }
+  return out;
+}
+
+function packedRun(session: OnnxSession, rows: Int32Array[], maxTokens: number, fixed?: number): Promise<Record<string, { data: Float32Array; dims: number[] }>> {
+  const p = packedFeeds(rows, planPackedRows(rows.map((r) => r.length), maxTokens, fixed));
+  const feeds: Record<string, HostTensor> = { [session.inputs.find((i) => i.name === 'input_ids')!.name]: p.ids, attention_mask: p.mask, [PACKED_INPUTS.positions]: p.positions, [PACKED_INPUTS.bias]: p.bias, [PACKED_INPUTS.pick]: p.pick };
+  return session.run(feeds);
+}
+
+describe('packing texts into rows', () => {
+  test('places every text once, in rows no longer than asked, and wastes few slots on captions', () => {
+    const rand = lcg(5);
+    for (let trial = 0; trial < 50; trial++) {
+      const lengths = Array.from({ length: 1 + Math.floor(rand() * 40) }, () => 3 + Math.floor(rand() * 10));
+      const layout = planPackedRows(lengths, 77);
+      const placed = layout.rows.flat().sort((a, b) => a - b);
+      assert.deepEqual(placed, lengths.map((_, i) => i));
+      for (const row of layout.rows) assert.ok(row.reduce((t, i) => t + lengths[i]!, 0) <= layout.tokens);
+      assert.ok(layout.tokens <= 77 && layout.tokens >= Math.max(...lengths));
+      const total = lengths.reduce((a, b) => a + b, 0);
+      if (lengths.length >= 16) assert.ok(layout.rows.length * layout.tokens <= 1.1 * total, `slots ${layout.rows.length}x${layout.tokens} for ${total} tokens`);
+    }
+  });
+
+  test('a fixed-length graph gets rows of its length, as few as fit; a text longer than a row is refused', () => {
+    const layout = planPackedRows([70, 10, 60, 20, 5], 77, 77);
+    assert.equal(layout.tokens, 77);
+    assert.equal(layout.rows.length, 3);
+    assert.throws(() => planPackedRows([78], 77), /78 tokens does not fit a row of 77/);
+  });
+
+  test('feeds: positions restart at each text, a token sees its own text up to itself, the pick is each EOT', () => {
+    const rows = [Int32Array.of(1, 2, 3), Int32Array.of(4, 5), Int32Array.of(6, 7, 8, 9)];
+    const layout = { rows: [[0, 1], [2]], tokens: 5 };
+    const p = packedFeeds(rows, layout);
+    assert.deepEqual([...p.ids.data], [1, 2, 3, 4, 5, 6, 7, 8, 9, 0]);
+    assert.deepEqual([...p.positions.data], [0, 1, 2, 0, 1, 0, 1, 2, 3, 0]);
+    assert.deepEqual([...p.pick.data], [2, 4, 8]);
+    assert.deepEqual(p.bias.dims, [2, 1, 5, 5]);
+    const sees = (row: number, token: number) => [...p.bias.data.subarray((row * 5 + token) * 5, (row * 5 + token + 1) * 5)].map((v) => (v === 0 ? 1 : 0)).join('');
+    assert.deepEqual([0, 1, 2, 3, 4].map((t) => sees(0, t)), ['10000', '11000', '11100', '00010', '00011']);
+    // Row 1's unused tail sees only itself, so it stays finite.
+    assert.deepEqual([0, 1, 2, 3, 4].map((t) => sees(1, t)), ['10000', '11000', '11100', '11110', '00001']);
+  });
+
+  test('finds the positions, the shared causal mask and the EOT pick on both layouts; not on a vision tower or a sequence-first export', () => {
+    for (const [layout, path] of Object.entries(TEXT)) {
+      const graph = readModelGraph(bufferSource(readFileSync(path)))!;
+      const packed = planPackedText(graph, planPooledCut(graph, true)!);
+      assert.ok(packed, layout);
+      assert.equal(packed.table, 'positional_embedding', layout);
+      assert.equal(packed.maskAdds.length, 2, `${layout}: one mask Add per layer of the tiny preset`);
+      assert.equal(packed.floatType, layout.includes('fp16') ? DataType.FLOAT16 : DataType.FLOAT, layout);
+    }
+    const vision = readModelGraph(bufferSource(readFileSync(join(dir, 'fp32/hf/onnx/vision_model.onnx')))!)!;
+    assert.equal(planPackedText(vision, planPooledCut(vision, true)!), undefined);
+    const torch = readModelGraph(bufferSource(readFileSync(join(packageRoot(), 'test/fixtures/torch-clip/hf/onnx/text_model.onnx'))))!;
+    assert.equal(planPackedText(torch, planPooledCut(torch, true)!), undefined);
+  });
+
+  test('a packed text tower gives each text the embedding it gets alone through the full graph', async () => {
+    const rows = texts([2, 5, 9, 3, 12, 7, 77, 4, 6, 30], 11);
+    for (const [layout, path] of Object.entries(TEXT)) {
+      const full = await openOnnxSession(path, { provider: 'cpu' });
+      const packed = await openPooledCut(path, packedOptions);
+      try {
+        assert.deepEqual(packed.packing, { applied: true }, layout);
+        assert.equal(packed.pooledCut?.applied, true, layout);
+        assert.ok(packed.inputs.some((i) => i.name === PACKED_INPUTS.pick), layout);
+        const output = packed.outputs[0]!.name;
+        const expected = await alone(full, rows, output);
+        const fixed = layout.includes('fixed') ? 77 : undefined;
+        // Rows of at most 40 tokens where the axis is dynamic: several rows, several texts in most.
+        const got = await packedRun(packed, rows, fixed ?? 77, fixed);
+        const width = got[output]!.dims[1]!;
+        assert.deepEqual(got[output]!.dims, [rows.length, width], layout);
+        const gotShort = await packedRun(packed, rows.filter((r) => r.length <= 40), 40, fixed);
+        const short = expected.filter((_, i) => rows[i]!.length <= 40);
+        const floor = layout.includes('fp16') ? 0.9999 : 0.9999999;
+        rows.forEach((_, i) => assert.ok(cosine(got[output]!.data.subarray(i * width, (i + 1) * width), expected[i]!) >= floor, `${layout}: text ${i}`));
+        short.forEach((e, i) => assert.ok(cosine(gotShort[output]!.data.subarray(i * width, (i + 1) * width), e) >= floor, `${layout}: short text ${i}`));
+      } finally {
+        await Promise.all([full.release(), packed.release()]);
+      }
+    }
+  });
+
+  test('a graph that packing would change serves cut but unpacked, and says why', async () => {
+    // A toy causal text tower whose pooled state also adds the mean over the row's tokens:
+    // padded, that mean covers one text; packed, several, so the check must refuse it.
+    const g = new GraphBuilder('row-mean');
+    const floats = (n: number, scale: number) => () => new Uint8Array(Float32Array.from({ length: n }, (_, i) => Math.sin(i * scale)).buffer);
+    const ids = g.input('input_ids', DataType.INT64, ['batch', 'seq']);
+    const table = g.initializer('table', DataType.FLOAT, [100, 4], floats(400, 0.7));
+    const positions = g.initializer('positions', DataType.FLOAT, [16, 4], floats(64, 1.3));
+    const causal = g.initializer('causal', DataType.FLOAT, [16, 16], () => new Uint8Array(Float32Array.from({ length: 256 }, (_, i) => (i % 16 > Math.floor(i / 16) ? -Infinity : 0)).buffer));
+    const w = g.initializer('w', DataType.FLOAT, [4, 4], floats(16, 0.9));
+    const i64 = (name: string, values: bigint[]) => g.initializer(name, DataType.INT64, [values.length], () => new Uint8Array(BigInt64Array.from(values).buffer));
+    const len = g.op('Shape', [ids], { start: int(1), end: int(2) });
+    const pos = g.op('Slice', [positions, i64('zero', [0n]), len, i64('axis0', [0n])]);
+    const mask = g.op('Slice', [causal, i64('zeros', [0n, 0n]), g.op('Concat', [len, len], { axis: int(0) }), i64('axes01', [0n, 1n])]);
+    const x = g.op('Add', [g.op('Gather', [table, ids], { axis: int(0) }), pos]);
+    // One head: [N, 1, T, 4], so the scores are [N, 1, T, T] as in CLIP's attention.
+    const heads = g.op('Reshape', [x, i64('heads', [0n, 1n, -1n, 4n])]);
+    const scores = g.op('Add', [g.op('MatMul', [heads, g.op('Transpose', [heads], { perm: ints([0, 1, 3, 2]) })]), mask]);
+    const attended = g.op('Reshape', [g.op('MatMul', [g.op('Softmax', [scores], { axis: int(-1) }), heads]), i64('merged', [0n, -1n, 4n])]);
+    const h = g.op('Add', [attended, g.op('Expand', [g.op('ReduceMean', [x], { axes: ints([1]), keepdims: int(1) }), g.op('Shape', [x])])]);
+    const eot = g.op('ArgMax', [ids], { axis: int(1), keepdims: int(1) });
+    g.output('embeds', g.op('GatherND', [g.op('MatMul', [h, w]), eot], { batch_dims: int(1) }), DataType.FLOAT, ['batch', 4]);
+    const path = join(dir, 'row-mean.onnx');
+    writeModel(path, g, { opset: 17, irVersion: 8 });
+
+    const session = await openPooledCut(path, packedOptions);
+    try {
+      assert.equal(session.pooledCut?.applied, true);
+      assert.equal(session.packing?.applied, false);
+      assert.match((session.packing as { reason: string }).reason, /the packed graph: output embeds differs/);
+      assert.ok(!session.inputs.some((i) => i.name === PACKED_INPUTS.pick));
+    } finally {
+      await session.release();
+    }
+  });
+
+  test('ClipModel packs on both layouts: each text, a truncated long one included, embeds as it does alone through the full graph', async () => {
+    const words = ['a photo of a dog', 'two cats on a sofa by the window', 'red', 'the quick brown fox jumps over the lazy dog '.repeat(12), 'a', 'a small boat on a lake at dusk'];
+    for (const layout of ['hf', 'clip-server']) {
+      const spec = await resolveModelDir(join(dir, 'fp32', layout));
+      const model = await ClipModel.load(spec, await inferenceRuntime(), { provider: 'cpu' });
+      const full = await openOnnxSession(spec.textualPath, { provider: 'cpu' });
+      try {
+        assert.deepEqual(model.textPacking, { applied: true }, layout);
+        const got = await model.encodeTexts(words, 4);
+        const batch = model.tokenizer.tokenize(words, 77);
+        const rows = words.map((_, i) => batch.ids.slice(i * 77, i * 77 + batch.lengths[i]!));
+        assert.equal(rows[3]!.length, 77, 'the long text is truncated to the context');
+        const expected = await alone(full, rows, full.outputs[0]!.name);
+        got.forEach((v, i) => assert.ok(cosine(v, expected[i]!) >= 0.9999999, `${layout}: text ${i}`));
+      } finally {
+        await Promise.all([model.release(), full.release()]);
+      }
+    }
+  });
+});
