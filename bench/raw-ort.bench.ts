@@ -194,7 +194,7 @@ export async function captionPlans(session: ort.InferenceSession, captionRows: n
   let runFeeds: Array<Record<string, ort.Tensor>>;
   let packed: CaptionPlans['planned']['packed'] = null;
   if (served) {
-    const layout = planPackedRows(rows.map((r) => r.length), 77);
+    const layout = planPackedRows(rows, 77);
     packed = { rows: layout.rows.length, tokens: layout.tokens };
     runFeeds = [packedOrtFeeds(served, rows, layout)];
   } else {

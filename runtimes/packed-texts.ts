@@ -23,53 +23,65 @@ export interface PackedLayout {
  */
 const ATTENTION_PER_TOKEN = 1 / 1024;
 
-/** First-fit decreasing of `order` (longest first) into `count` rows of `tokens`; undefined when they do not fit. */
-function firstFit(lengths: ArrayLike<number>, order: number[], count: number, tokens: number): number[][] | undefined {
-  const rows: number[][] = Array.from({ length: count }, () => []);
-  const used = new Array<number>(count).fill(0);
-  for (const i of order) {
-    const row = used.findIndex((u) => u + lengths[i]! <= tokens);
-    if (row < 0) return undefined;
-    rows[row]!.push(i);
-    used[row] += lengths[i]!;
-  }
-  return rows;
+/** How many leading tokens `a` and `b` share. */
+function sharedPrefix(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a[i] === b[i]) i++;
+  return i;
+}
+
+/** Text indices ordered by their tokens, so texts sharing a prefix sit next to each other. */
+function byTokens(texts: ArrayLike<number>[]): number[] {
+  return texts.map((_, i) => i).sort((a, b) => {
+    const [x, y] = [texts[a]!, texts[b]!];
+    const k = sharedPrefix(x, y);
+    if (k < x.length && k < y.length) return x[k]! - y[k]!;
+    return x.length - y.length || a - b;
+  });
 }
 
 /**
- * Packs texts of the given token counts into rows. A fixed-length graph takes
- * rows of its length, as few as fit. Otherwise the row length is chosen with the
- * row count to minimise the padded slots (rows x length), weighted for the
- * attention a longer row costs; no row is longer than `maxTokens`.
+ * Packs texts (each its token ids, SOT to EOT) into rows. Texts in one row that
+ * start alike share their common prefix's slots: in a causal tower a token's
+ * states depend only on the tokens before it, so a shared prefix is the same
+ * for each text that has it (every text has SOT; prompts such as "a photo of a
+ * ..." have more). Rows take runs of texts in token order, as many as fit.
+ * A fixed-length graph takes rows of its length. Otherwise the row length is
+ * chosen to minimise the slots (rows x length), weighted for the attention a
+ * longer row costs; no row is longer than `maxTokens`.
  */
-export function planPackedRows(lengths: ArrayLike<number>, maxTokens: number, fixedLength?: number): PackedLayout {
-  const n = lengths.length;
+export function planPackedRows(texts: ArrayLike<number>[], maxTokens: number, fixedLength?: number): PackedLayout {
+  const n = texts.length;
   if (n === 0) return { rows: [], tokens: fixedLength ?? 0 };
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => lengths[b]! - lengths[a]! || a - b);
-  const longest = lengths[order[0]!]!;
+  const order = byTokens(texts);
+  // The slots each text adds after the one before it in that order.
+  const adds = order.map((t, k) => texts[t]!.length - (k === 0 ? 0 : sharedPrefix(texts[order[k - 1]!]!, texts[t]!)));
+  const longest = Math.max(...texts.map((t) => t.length));
   const limit = fixedLength ?? maxTokens;
   if (longest > limit) throw new RangeError(`a text of ${longest} tokens does not fit a row of ${limit}`);
-  let total = 0;
-  for (let i = 0; i < n; i++) total += lengths[i]!;
-  const fewest = Math.ceil(total / limit);
-  if (fixedLength !== undefined) {
-    for (let count = fewest; ; count++) {
-      const rows = firstFit(lengths, order, count, fixedLength);
-      if (rows) return { rows: rows.filter((r) => r.length), tokens: fixedLength };
-    }
-  }
-  let best: (PackedLayout & { cost: number }) | undefined;
-  // A few row counts past the fewest (more rows only help when the texts pack badly); n rows always fit.
-  for (let count = fewest; count <= n && !(best && count > fewest + 4); count++) {
-    for (let tokens = Math.max(longest, Math.ceil(total / count)); tokens <= maxTokens; tokens++) {
-      const cost = count * tokens * (1 + tokens * ATTENTION_PER_TOKEN);
-      if (best && cost >= best.cost) break;
-      const rows = firstFit(lengths, order, count, tokens);
-      if (rows) {
-        best = { rows, tokens, cost };
-        break;
+  // Greedy runs in token order: the fewest rows of at most `tokens` slots.
+  const fill = (tokens: number) => {
+    const rows: number[][] = [];
+    let used = tokens + 1;
+    let widest = 0;
+    order.forEach((t, k) => {
+      if (used + adds[k]! > tokens) {
+        rows.push([]);
+        used = 0;
       }
-    }
+      used += rows.at(-1)!.length ? adds[k]! : texts[t]!.length;
+      rows.at(-1)!.push(t);
+      widest = Math.max(widest, used);
+    });
+    return { rows, widest };
+  };
+  if (fixedLength !== undefined) return { rows: fill(fixedLength).rows, tokens: fixedLength };
+  let best: (PackedLayout & { cost: number }) | undefined;
+  for (let tokens = longest; tokens <= maxTokens; tokens++) {
+    const { rows, widest } = fill(tokens);
+    const cost = rows.length * widest * (1 + widest * ATTENTION_PER_TOKEN);
+    if (!best || cost < best.cost) best = { rows, tokens: widest, cost };
   }
   return { rows: best!.rows, tokens: best!.tokens };
 }
@@ -86,9 +98,11 @@ export interface PackedFeeds {
 
 /**
  * The feeds for `texts` (each its token ids, SOT to EOT) laid out as `layout`
- * says. Each token sees the tokens of its own text up to itself; a row's unused
- * tail sees only itself, so it stays finite and no text reads it. `pick[i]` is
- * the flat position (row * tokens + offset) of text i's last token, its EOT.
+ * says. A row holds the prefix tree of its texts, one slot per distinct prefix:
+ * each slot sees itself and the slots of its own prefix, at its position in its
+ * text. A row's unused tail sees only itself, so it stays finite and no text
+ * reads it. `pick[i]` is the flat position (row * tokens + slot) of text i's
+ * last token, its EOT; identical texts share it.
  */
 export function packedFeeds(texts: ArrayLike<number>[], layout: PackedLayout): PackedFeeds {
   const { rows, tokens } = layout;
@@ -97,21 +111,32 @@ export function packedFeeds(texts: ArrayLike<number>[], layout: PackedLayout): P
   const positions = new Int32Array(r * tokens);
   const bias = new Float32Array(r * tokens * tokens).fill(-Infinity);
   const pick = new Int32Array(texts.length);
+  const parent = new Int32Array(tokens);
   rows.forEach((members, row) => {
     const base = row * tokens;
-    let offset = 0;
+    // Slot of (parent slot, token): ids are below 2^20.
+    const slots = new Map<number, number>();
+    let used = 0;
     for (const i of members) {
       const text = texts[i]!;
-      ids.set(Array.from(text), base + offset);
+      let at = -1;
       for (let j = 0; j < text.length; j++) {
-        positions[base + offset + j] = j;
-        const line = (base + offset + j) * tokens;
-        bias.fill(0, line + offset, line + offset + j + 1);
+        const key = (at + 1) * 1_048_576 + text[j]!;
+        let slot = slots.get(key);
+        if (slot === undefined) {
+          if (used === tokens) throw new RangeError(`row ${row}'s texts need more than ${tokens} slots`);
+          slot = used++;
+          slots.set(key, slot);
+          ids[base + slot] = text[j]!;
+          positions[base + slot] = j;
+          parent[slot] = at;
+          for (let a = slot; a >= 0; a = parent[a]!) bias[(base + slot) * tokens + a] = 0;
+        }
+        at = slot;
       }
-      pick[i] = base + offset + text.length - 1;
-      offset += text.length;
+      pick[i] = base + at;
     }
-    for (let j = offset; j < tokens; j++) bias[(base + j) * tokens + j] = 0;
+    for (let j = used; j < tokens; j++) bias[(base + j) * tokens + j] = 0;
   });
   return {
     ids: { data: ids, dims: [r, tokens] },

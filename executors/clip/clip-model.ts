@@ -191,7 +191,7 @@ export class ClipModel {
   /** One packed run: the rows' texts laid end to end, several a row; embeddings come back in `rows` order. */
   private async runPacked(allIds: Int32Array, lengths: Int32Array, rows: number[], context: number, timer?: StageTimer): Promise<Float32Array[]> {
     const texts = rows.map((r) => allIds.subarray(r * context, r * context + lengths[r]!));
-    const p = packedFeeds(texts, planPackedRows(texts.map((t) => t.length), context, this.fixedTextLength));
+    const p = packedFeeds(texts, planPackedRows(texts, context, this.fixedTextLength));
     const feeds = { [this.idsName]: p.ids, [PACKED_INPUTS.positions]: p.positions, [PACKED_INPUTS.bias]: p.bias, [PACKED_INPUTS.pick]: p.pick };
     if (input(this.text, 'attention_mask')) feeds.attention_mask = p.mask;
     return splitRows(await this.runQueued(this.text, feeds, this.textOutput, timer));

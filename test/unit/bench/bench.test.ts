@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { shortCaptions } from '../../../bench/inputs.js';
+import { benchTokenizer, shortCaptions } from '../../../bench/inputs.js';
 import { externalBenchModels } from '../../../bench/models.js';
 import { writeTransformersJsModel } from '../../../bench/transformers-js-files.js';
 import { generateClipModel } from '../../../tools/clip-model/generate.js';
@@ -51,8 +51,10 @@ test('bench --quick runs every section on the tiny model and writes finite numbe
     assert.equal(report.headlines.find((h) => h.name.startsWith('raw images b32, graph as served'))?.measured, cut.vsFull);
     // The captions timed in the server's run and at their own lengths: the generated text graph packs, so one packed run.
     const plans = report.raw.texts.captionPlans!;
-    const lengths = (await shortCaptions(report.options.seed)).lengths.sort((a, b) => a - b);
-    const layout = planPackedRows(lengths, 77);
+    const captions = await shortCaptions(report.options.seed);
+    const lengths = [...captions.lengths].sort((a, b) => a - b);
+    const tokenizer = await benchTokenizer();
+    const layout = planPackedRows(captions.texts.map((t) => [49406, ...tokenizer.encode(t), 49407]), 77);
     assert.deepEqual(plans.planned.packed, { rows: layout.rows.length, tokens: layout.tokens });
     assert.ok(layout.rows.length < lengths.length, 'several captions a row');
     assert.deepEqual(plans.planned.runs, [{ size: 32, seqLength: lengths.at(-1)! }]);

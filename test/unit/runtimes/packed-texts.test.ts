@@ -54,45 +54,53 @@ async function alone(session: OnnxSession, rows: Int32Array[], output: string): 
 }
 
 function packedRun(session: OnnxSession, rows: Int32Array[], maxTokens: number, fixed?: number): Promise<Record<string, { data: Float32Array; dims: number[] }>> {
-  const p = packedFeeds(rows, planPackedRows(rows.map((r) => r.length), maxTokens, fixed));
+  const p = packedFeeds(rows, planPackedRows(rows, maxTokens, fixed));
   const feeds: Record<string, HostTensor> = { [session.inputs.find((i) => i.name === 'input_ids')!.name]: p.ids, attention_mask: p.mask, [PACKED_INPUTS.positions]: p.positions, [PACKED_INPUTS.bias]: p.bias, [PACKED_INPUTS.pick]: p.pick };
   return session.run(feeds);
 }
 
 describe('packing texts into rows', () => {
-  test('places every text once, in rows no longer than asked, and wastes few slots on captions', () => {
+  test('places every text once, in rows that hold their texts\' prefix trees, with little waste', () => {
     const rand = lcg(5);
+    const trieSize = (rows: number[][]) => new Set(rows.flatMap((r) => r.map((_, j) => r.slice(0, j + 1).join()))).size;
     for (let trial = 0; trial < 50; trial++) {
-      const lengths = Array.from({ length: 1 + Math.floor(rand() * 40) }, () => 3 + Math.floor(rand() * 10));
-      const layout = planPackedRows(lengths, 77);
-      const placed = layout.rows.flat().sort((a, b) => a - b);
-      assert.deepEqual(placed, lengths.map((_, i) => i));
-      for (const row of layout.rows) assert.ok(row.reduce((t, i) => t + lengths[i]!, 0) <= layout.tokens);
-      assert.ok(layout.tokens <= 77 && layout.tokens >= Math.max(...lengths));
-      const total = lengths.reduce((a, b) => a + b, 0);
-      if (lengths.length >= 16) assert.ok(layout.rows.length * layout.tokens <= 1.1 * total, `slots ${layout.rows.length}x${layout.tokens} for ${total} tokens`);
+      // SOT, then words from a small vocabulary, so texts share prefixes beyond SOT.
+      const texts = Array.from({ length: 1 + Math.floor(rand() * 40) }, () => [SOT, ...Array.from({ length: 1 + Math.floor(rand() * 10) }, () => 1 + Math.floor(rand() * 4)), EOT]);
+      const layout = planPackedRows(texts, 77);
+      assert.deepEqual(layout.rows.flat().sort((a, b) => a - b), texts.map((_, i) => i));
+      const sizes = layout.rows.map((row) => trieSize(row.map((i) => texts[i]!)));
+      assert.ok(layout.tokens <= 77 && Math.max(...sizes) === layout.tokens, `rows of ${layout.tokens}: ${sizes}`);
+      const total = texts.reduce((t, x) => t + x.length, 0);
+      const slots = sizes.reduce((a, b) => a + b, 0);
+      assert.ok(slots <= total - (texts.length - layout.rows.length), 'each row holds one SOT');
+      if (texts.length >= 16) assert.ok(layout.rows.length * layout.tokens <= 1.15 * slots, `${layout.rows.length}x${layout.tokens} for ${slots} slots`);
+      // The feeds agree: each row's slots fit, and the packing fails loudly when they would not.
+      assert.doesNotThrow(() => packedFeeds(texts, layout));
     }
+    assert.throws(() => packedFeeds([[1, 2, 3], [4, 5]], { rows: [[0, 1]], tokens: 4 }), /row 0's texts need more than 4 slots/);
   });
 
-  test('a fixed-length graph gets rows of its length, as few as fit; a text longer than a row is refused', () => {
-    const layout = planPackedRows([70, 10, 60, 20, 5], 77, 77);
+  test('a fixed-length graph gets rows of its length; a text longer than a row is refused', () => {
+    // The second token orders them: 70, 10, 60, 20 and 5 tokens.
+    const texts = [70, 10, 60, 20, 5].map((n, i) => [SOT, i + 1, ...new Array<number>(n - 3).fill(7), EOT]);
+    const layout = planPackedRows(texts, 77, 77);
     assert.equal(layout.tokens, 77);
-    assert.equal(layout.rows.length, 3);
-    assert.throws(() => planPackedRows([78], 77), /78 tokens does not fit a row of 77/);
+    assert.deepEqual(layout.rows, [[0], [1, 2], [3, 4]]);
+    assert.throws(() => planPackedRows([new Array<number>(78).fill(1)], 77), /78 tokens does not fit a row of 77/);
   });
 
-  test('feeds: positions restart at each text, a token sees its own text up to itself, the pick is each EOT', () => {
-    const rows = [Int32Array.of(1, 2, 3), Int32Array.of(4, 5), Int32Array.of(6, 7, 8, 9)];
-    const layout = { rows: [[0, 1], [2]], tokens: 5 };
-    const p = packedFeeds(rows, layout);
-    assert.deepEqual([...p.ids.data], [1, 2, 3, 4, 5, 6, 7, 8, 9, 0]);
-    assert.deepEqual([...p.positions.data], [0, 1, 2, 0, 1, 0, 1, 2, 3, 0]);
-    assert.deepEqual([...p.pick.data], [2, 4, 8]);
+  test('feeds: a row is its texts\' prefix tree; each slot sees its own prefix at its own position, the pick is each EOT', () => {
+    const rows = [[1, 2, 3], [1, 2, 5], [4, 5], [1, 2, 3]];
+    const p = packedFeeds(rows, { rows: [[0, 1, 3], [2]], tokens: 5 });
+    assert.deepEqual([...p.ids.data], [1, 2, 3, 5, 0, 4, 5, 0, 0, 0]);
+    assert.deepEqual([...p.positions.data], [0, 1, 2, 2, 0, 0, 1, 0, 0, 0]);
+    // Identical texts share their EOT.
+    assert.deepEqual([...p.pick.data], [2, 3, 6, 2]);
     assert.deepEqual(p.bias.dims, [2, 1, 5, 5]);
-    const sees = (row: number, token: number) => [...p.bias.data.subarray((row * 5 + token) * 5, (row * 5 + token + 1) * 5)].map((v) => (v === 0 ? 1 : 0)).join('');
-    assert.deepEqual([0, 1, 2, 3, 4].map((t) => sees(0, t)), ['10000', '11000', '11100', '00010', '00011']);
-    // Row 1's unused tail sees only itself, so it stays finite.
-    assert.deepEqual([0, 1, 2, 3, 4].map((t) => sees(1, t)), ['10000', '11000', '11100', '11110', '00001']);
+    const sees = (row: number, slot: number) => [...p.bias.data.subarray((row * 5 + slot) * 5, (row * 5 + slot + 1) * 5)].map((v) => (v === 0 ? 1 : 0)).join('');
+    assert.deepEqual([0, 1, 2, 3, 4].map((t) => sees(0, t)), ['10000', '11000', '11100', '11010', '00001']);
+    // Unused slots see only themselves, so they stay finite.
+    assert.deepEqual([0, 1, 2, 3, 4].map((t) => sees(1, t)), ['10000', '11000', '00100', '00010', '00001']);
   });
 
   test('finds the positions, the shared causal mask and the EOT pick on both layouts; not on a vision tower or a sequence-first export', () => {
@@ -111,7 +119,9 @@ describe('packing texts into rows', () => {
   });
 
   test('a packed text tower gives each text the embedding it gets alone through the full graph', async () => {
-    const rows = texts([2, 5, 9, 3, 12, 7, 77, 4, 6, 30], 11);
+    const base = texts([2, 5, 9, 3, 12, 7, 77, 4, 6, 30], 11);
+    // Texts sharing a prefix with another (SOT and more), and a repeat.
+    const rows = [...base, Int32Array.from([...base[4]!.slice(0, 6), 17, 18, EOT]), Int32Array.from([...base[2]!.slice(0, 8), EOT]), base[5]!];
     for (const [layout, path] of Object.entries(TEXT)) {
       const full = await openOnnxSession(path, { provider: 'cpu' });
       const packed = await openPooledCut(path, packedOptions);
