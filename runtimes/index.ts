@@ -2,7 +2,7 @@ import type { InferenceRuntime } from './runtime.js';
 
 export type { ExecutionProvider, HostTensor, InferenceRuntime, InferenceSession, PackingReport, PooledCutReport, RunOptions, SessionOptions, TensorSpec, TensorType } from './runtime.js';
 export { EXECUTION_PROVIDERS } from './runtime.js';
-export { PACKED_INPUTS, packedFeeds, planPackedRows, type PackedFeeds, type PackedLayout } from './packed-texts.js';
+export { byTokens, PACKED_INPUTS, packedFeeds, planPackedRows, type PackedFeeds, type PackedLayout } from './packed-texts.js';
 export { ProviderUnavailableError, ModelLoadError } from './errors.js';
 
 let onnx: Promise<InferenceRuntime> | undefined;

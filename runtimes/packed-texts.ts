@@ -32,7 +32,7 @@ function sharedPrefix(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /** Text indices ordered by their tokens, so texts sharing a prefix sit next to each other. */
-function byTokens(texts: ArrayLike<number>[]): number[] {
+export function byTokens(texts: ArrayLike<number>[]): number[] {
   return texts.map((_, i) => i).sort((a, b) => {
     const [x, y] = [texts[a]!, texts[b]!];
     const k = sharedPrefix(x, y);

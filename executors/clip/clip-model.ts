@@ -1,4 +1,4 @@
-import { PACKED_INPUTS, packedFeeds, planPackedRows, type ExecutionProvider, type InferenceRuntime, type InferenceSession, type PackingReport, type PooledCutReport, type SessionOptions, type TensorSpec } from '../../runtimes/index.js';
+import { byTokens, PACKED_INPUTS, packedFeeds, planPackedRows, type ExecutionProvider, type InferenceRuntime, type InferenceSession, type PackingReport, type PooledCutReport, type SessionOptions, type TensorSpec } from '../../runtimes/index.js';
 import type { ModelSpec } from './models/model-dir.js';
 import { ClipTokenizer } from './tokenizer/clip-tokenizer.js';
 import { planTextRuns, runOverheadTokens } from './text-batches.js';
@@ -132,8 +132,9 @@ export class ClipModel {
 
   /**
    * Embeds texts in runs of at most `minibatchSize`. A text graph that loaded
-   * packed takes each run's texts end to end, several a row (packed-texts.ts),
-   * so short captions cost their own tokens rather than a common padded length.
+   * packed takes each run's texts several a row, texts that start alike sharing
+   * their prefix (packed-texts.ts), so short captions cost their own tokens
+   * rather than a common padded length; runs take the texts in token order.
    * Otherwise, graphs with a dynamic sequence axis get each run padded only to
    * its longest text (EOT pooling and the causal mask make the result identical
    * to padding to 77); the texts are sorted by length and cut where the padding
@@ -146,9 +147,11 @@ export class ClipModel {
     const tokenized = stages.preprocess?.();
     const batch = this.tokenizer.tokenize(texts, context);
     tokenized?.();
-    const order = texts.map((_, i) => i);
+    let order = texts.map((_, i) => i);
     let ends: number[];
     if (this.text.packing?.applied) {
+      // Runs of texts in token order, so texts that start alike share a run and their prefix.
+      order = byTokens(order.map((r) => batch.ids.subarray(r * context, r * context + batch.lengths[r]!)));
       ends = [];
       for (let end = minibatchSize; end < order.length; end += minibatchSize) ends.push(end);
       ends.push(order.length);
