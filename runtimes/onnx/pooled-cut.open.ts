@@ -25,7 +25,10 @@ const TOLERANCE = { float32: 1e-4, float16: 1e-2 } as const;
  * loads, runs the check and is released; the cut is written to a temporary
  * file (weights copied from the model file in chunks), loaded from there and
  * run. Any doubt (a load or run failure, a difference) serves the full graph,
- * with the reason in `pooledCut`. Not tried on TensorRT.
+ * with the reason in `pooledCut`. With `packedTexts`, a text tower is first
+ * tried cut and packed (graph/packed-text.plan.ts), checked on texts packed
+ * into rows against the same texts padded through the full graph; if that
+ * fails, the cut alone is tried, and `packing` says why. Not tried on TensorRT.
  */
 export async function openPooledCut(modelPath: string, options: SessionOptions): Promise<OnnxSession> {
   // TensorRT builds an engine per session: checking a cut would build two.
@@ -44,20 +47,30 @@ export async function openPooledCut(modelPath: string, options: SessionOptions):
       graph = undefined; // Not a model we can parse: ORT gives the real error.
     }
     const plan = graph && planPooledCut(graph, true);
-    if (!graph || !plan) return await openOnnxSession(modelPath, options);
+    if (!graph || !plan) {
+      const plain = await openOnnxSession(modelPath, options);
+      if (options.packedTexts) plain.packing = { applied: false, reason: 'the graph has no pooled-token pick to pack below' };
+      return plain;
+    }
     const packed = options.packedTexts ? planPackedText(graph, plan) : undefined;
     let packingRejected = options.packedTexts && !packed ? 'the graph is not a causal text tower clipflow can show how to pack' : undefined;
 
     const full = await openOnnxSession(modelPath, options);
     const feeds = checkFeeds(full.inputs);
     const packedCheck = packed && packedCheckFeeds(full.inputs);
+    const report = <T extends OnnxSession>(session: T, cut: PooledCutReport, packing: boolean): T => {
+      session.pooledCut = cut;
+      if (options.packedTexts) session.packing = packing ? { applied: true } : { applied: false, reason: packingRejected ?? 'not packed' };
+      return session;
+    };
     let expected: Outputs;
     let expectedPacked: Outputs | undefined;
     try {
       expected = await full.run(feeds);
     } catch (e) {
-      full.pooledCut = { applied: false, reason: `the full graph failed on the check input: ${(e as Error).message}` };
-      return full;
+      const reason = `the full graph failed on the check input: ${(e as Error).message}`;
+      packingRejected ??= reason;
+      return report(full, { applied: false, reason }, false);
     }
     if (packed && !packedCheck) packingRejected = `the text graph takes inputs packing does not know: ${full.inputs.map((i) => i.name).join(', ')}`;
     if (packedCheck) {
@@ -69,11 +82,6 @@ export async function openPooledCut(modelPath: string, options: SessionOptions):
     }
     await full.release();
 
-    const report = <T extends OnnxSession>(session: T, cut: PooledCutReport, packing: boolean): T => {
-      session.pooledCut = cut;
-      if (options.packedTexts) session.packing = packing ? { applied: true } : { applied: false, reason: packingRejected ?? cutReason(cut) };
-      return session;
-    };
     if (packed && packedCheck && expectedPacked) {
       const tried = await tryGraph(modelPath, options, graph, applyPooledCut(graph, plan, packed), packedCheck.packed, expectedPacked, 'packed');
       if ('session' in tried) return report(tried.session, appliedReport(plan), true);
@@ -85,10 +93,6 @@ export async function openPooledCut(modelPath: string, options: SessionOptions):
   } finally {
     source?.close();
   }
-}
-
-function cutReason(cut: PooledCutReport): string {
-  return cut.applied ? 'not packed' : `it needs the pooled-token cut, which was not applied: ${cut.reason}`;
 }
 
 /**

@@ -147,7 +147,7 @@ describe('packing texts into rows', () => {
     }
   });
 
-  test('a graph that packing would change serves cut but unpacked, and says why', async () => {
+  test('a graph that packing would change, or cannot pack, serves cut but unpacked, and says why', async () => {
     // A toy causal text tower whose pooled state also adds the mean over the row's tokens:
     // padded, that mean covers one text; packed, several, so the check must refuse it.
     const g = new GraphBuilder('row-mean');
@@ -180,6 +180,14 @@ describe('packing texts into rows', () => {
       assert.ok(!session.inputs.some((i) => i.name === PACKED_INPUTS.pick));
     } finally {
       await session.release();
+    }
+    // A vision tower asked to pack: cut, not packed, and why.
+    const vision = await openPooledCut(join(dir, 'fp32/hf/onnx/vision_model.onnx'), packedOptions);
+    try {
+      assert.equal(vision.pooledCut?.applied, true);
+      assert.deepEqual(vision.packing, { applied: false, reason: 'the graph is not a causal text tower clipflow can show how to pack' });
+    } finally {
+      await vision.release();
     }
   });
 
