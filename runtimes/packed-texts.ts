@@ -1,5 +1,5 @@
 /**
- * Several texts end to end in one row of a text tower (see
+ * Several texts in one row of a text tower, sharing their common prefixes (see
  * SessionOptions.packedTexts): where each text goes, and the feeds that tell
  * the graph. Runtime-neutral: executors use it to feed a packed session, and
  * the ONNX loader to check one.
@@ -101,8 +101,9 @@ export interface PackedFeeds {
  * says. A row holds the prefix tree of its texts, one slot per distinct prefix:
  * each slot sees itself and the slots of its own prefix, at its position in its
  * text. A row's unused tail sees only itself, so it stays finite and no text
- * reads it. `pick[i]` is the flat position (row * tokens + slot) of text i's
- * last token, its EOT; identical texts share it.
+ * reads it. `pick[i]` is the flat position (row * tokens + slot) where text i
+ * pools, as CLIP does (`argmax(ids)`): at the first of its largest ids, its EOT,
+ * which ends the text unless the text spells an EOT out inside it.
  */
 export function packedFeeds(texts: ArrayLike<number>[], layout: PackedLayout): PackedFeeds {
   const { rows, tokens } = layout;
@@ -119,6 +120,8 @@ export function packedFeeds(texts: ArrayLike<number>[], layout: PackedLayout): P
     let used = 0;
     for (const i of members) {
       const text = texts[i]!;
+      let pooled = 0;
+      for (let j = 1; j < text.length; j++) if (text[j]! > text[pooled]!) pooled = j;
       let at = -1;
       for (let j = 0; j < text.length; j++) {
         const key = (at + 1) * 1_048_576 + text[j]!;
@@ -133,8 +136,8 @@ export function packedFeeds(texts: ArrayLike<number>[], layout: PackedLayout): P
           for (let a = slot; a >= 0; a = parent[a]!) bias[(base + slot) * tokens + a] = 0;
         }
         at = slot;
+        if (j === pooled) pick[i] = base + slot;
       }
-      pick[i] = base + at;
     }
     for (let j = used; j < tokens; j++) bias[(base + j) * tokens + j] = 0;
   });

@@ -13,6 +13,10 @@ const SCALAR_1 = 'clipflow_pooled_scalar_1';
 const COLUMN_SHAPE = 'clipflow_packed_column_shape';
 const TOKEN_AXIS_SHAPE = 'clipflow_packed_token_axis_shape';
 const PACKED_POSITIONS = 'clipflow_packed_position_embeddings';
+const BIAS_ROWS_SHAPE = 'clipflow_packed_bias_rows_shape';
+const INDEX_0 = 'clipflow_packed_index_0';
+const INDEX_2_3 = 'clipflow_packed_index_2_3';
+const MINUS_1 = 'clipflow_packed_minus_1';
 
 /** The node's bytes with some inputs renamed; every other field is copied as it was. */
 function renameInputs(node: GraphNode, rename: Map<string, string>): Uint8Array {
@@ -42,18 +46,29 @@ interface Selection {
 
 function selection(select: TokenSelect, packed: boolean): Selection {
   const int = (name: string, i: number) => ({ name, type: AttributeType.INT, i });
+  const swap = [{ name: 'perm', type: AttributeType.INTS, ints: [1, 0, 2] }];
   if (packed && 'rows' in select) {
-    // Entries [R, T, w] -> [R*T, w] -> the fed flat positions [K, w] -> [K, 1, w]; the pick then takes token 0 of each of the K rows.
-    const zeros = `${PACKED_INPUTS.pick}/zeros`;
+    // Entries [R, T, w] -> [R*T, w] -> the fed flat positions [K, w] -> [K, 1, w] (sequence-first ones transposed
+    // around it); the pick then takes token 0 of each of the K rows: a GatherND index 0, a flattened Gather row k for row k.
+    const fixed = `${PACKED_INPUTS.pick}/pooled`;
+    const count = `${PACKED_INPUTS.pick}/count`;
+    const pick = (input: string, output: string) => [
+      node('Flatten', [input], `${output}/flat`, [int('axis', 2)]),
+      node('Gather', [`${output}/flat`, PACKED_INPUTS.pick], `${output}/picked`, [int('axis', 0)]),
+      node('Reshape', [`${output}/picked`, TOKEN_AXIS_SHAPE], output),
+    ];
     return {
-      prelude: [node('Sub', [PACKED_INPUTS.pick, PACKED_INPUTS.pick], `${zeros}/flat`), node('Reshape', [`${zeros}/flat`, COLUMN_SHAPE], zeros)],
-      select: (input, _axis, output) => [
-        node('Flatten', [input], `${output}/flat`, [int('axis', 2)]),
-        node('Gather', [`${output}/flat`, PACKED_INPUTS.pick], `${output}/picked`, [int('axis', 0)]),
-        node('Reshape', [`${output}/picked`, TOKEN_AXIS_SHAPE], output),
+      prelude: select.flattened
+        ? [node('Shape', [PACKED_INPUTS.pick], `${count}/shape`), node('Gather', [`${count}/shape`, SCALAR_0], count), node('Range', [SCALAR_0, count, SCALAR_1], fixed)]
+        : [node('Sub', [PACKED_INPUTS.pick, PACKED_INPUTS.pick], `${fixed}/flat`), node('Reshape', [`${fixed}/flat`, COLUMN_SHAPE], fixed)],
+      select: (input, axis, output) => (axis === 1
+        ? pick(input, output)
+        : [node('Transpose', [input], `${output}/nlw`, swap), ...pick(`${output}/nlw`, `${output}/n1w`), node('Transpose', [`${output}/n1w`], output, swap)]),
+      pickRename: new Map([[select.pickIndices, fixed]]),
+      initializers: [
+        { name: TOKEN_AXIS_SHAPE, dims: [3], values: [0n, 1n, -1n] },
+        ...(select.flattened ? [{ name: SCALAR_0, dims: [], values: [0n] }, { name: SCALAR_1, dims: [], values: [1n] }] : [{ name: COLUMN_SHAPE, dims: [2], values: [-1n, 1n] }]),
       ],
-      pickRename: new Map([[select.pickIndices, zeros]]),
-      initializers: [{ name: COLUMN_SHAPE, dims: [2], values: [-1n, 1n] }, { name: TOKEN_AXIS_SHAPE, dims: [3], values: [0n, 1n, -1n] }],
     };
   }
   if (!('rows' in select)) {
@@ -67,7 +82,6 @@ function selection(select: TokenSelect, packed: boolean): Selection {
   // The positions as [N, 1, 1] pick one token a row, keeping the axis ([N, T, w] -> [N, 1, w]).
   const rows3 = `${select.rows}/pooled_rows`;
   const gather = (x: string, out: string) => node('GatherND', [x, rows3], out, [int('batch_dims', 1)]);
-  const swap = [{ name: 'perm', type: AttributeType.INTS, ints: [1, 0, 2] }];
   // After the cut the pick reads one token a row: a GatherND takes token 0, a flattened Gather row n for row n.
   const fixed = `${select.pickIndices}/pooled`;
   const count = `${select.rows}/pooled_count`;
@@ -115,14 +129,23 @@ export function applyPooledCut(g: ModelGraph, cut: PooledCut, packed?: PackedTex
   const packedRenames = new Map<RawField, Map<string, string>>();
   if (packed) {
     packedRenames.set(packed.positionsAdd.field, new Map([[packed.positions, PACKED_POSITIONS]]));
-    for (const add of packed.maskAdds) packedRenames.set(add.field, new Map([[packed.mask, PACKED_INPUTS.bias]]));
   }
   const regionAt = new Set(cut.region.map((n) => n.field));
   const firstPicker = cut.pickers.reduce((a, b) => (a.index < b.index ? a : b));
   const removed = new Set(cut.droppedNodes.map((n) => n.field));
+  // Packed, torch's argmax + row offsets would add the ids' rows to the texts' count: whatever reads them (the pick,
+  // the Shape sizing its result) reads 0..K-1 instead, and the Add goes.
+  const select0 = cut.select;
+  if (packed && 'rows' in select0 && select0.flattened) {
+    const offsets = g.nodes.find((n) => n.outputs.includes(select0.pickIndices));
+    if (offsets) removed.add(offsets.field);
+    for (const n of g.nodes) if (n !== cut.pick && n.inputs.includes(select0.pickIndices)) packedRenames.set(n.field, pickRename);
+  }
   // A constant mask read only where the bias replaces it goes too (ORT warns of unused initializers).
-  const unusedMask = packed && g.initializers.get(packed.mask);
-  if (unusedMask && !g.nodes.some((n) => n.inputs.includes(packed.mask) && !packed.maskAdds.includes(n))) removed.add(unusedMask);
+  for (const mask of new Set(packed?.masks.values())) {
+    const field = g.initializers.get(mask);
+    if (field && !g.nodes.some((n) => n.inputs.includes(mask) && !packed!.masks.has(n))) removed.add(field);
+  }
   const produced = new Set(cut.region.flatMap((n) => n.outputs));
   const dropped = new Set(cut.droppedOutputs);
   const nameOf = (f: RawField) => (ValueInfo.decode(valueOf(g.source, f)) as unknown as { name: string }).name;
@@ -133,6 +156,28 @@ export function applyPooledCut(g: ModelGraph, cut: PooledCut, packed?: PackedTex
     if (removed.has(f) || regionAt.has(f)) continue;
     if (packed && f === packed.positionsAdd.field) {
       graph.push(node('Gather', [packed.table, PACKED_INPUTS.positions], PACKED_POSITIONS, [{ name: 'axis', type: AttributeType.INT, i: 0 }]));
+      // [R, -1, T, T] from the bias' [R, 1, T, T]: attention scores by row, whether [R, H, T, T] or torch's [R*H, T, T].
+      const shape = `${BIAS_ROWS_SHAPE}/bias`;
+      graph.push(
+        node('Shape', [PACKED_INPUTS.bias], shape),
+        node('Gather', [shape, INDEX_0], `${shape}/rows`, [{ name: 'axis', type: AttributeType.INT, i: 0 }]),
+        node('Gather', [shape, INDEX_2_3], `${shape}/tokens`, [{ name: 'axis', type: AttributeType.INT, i: 0 }]),
+        node('Concat', [`${shape}/rows`, MINUS_1, `${shape}/tokens`], BIAS_ROWS_SHAPE, [{ name: 'axis', type: AttributeType.INT, i: 0 }]),
+      );
+    }
+    const maskAdd = packed && nodeAt.get(f);
+    const mask = maskAdd && packed.masks.get(maskAdd);
+    if (maskAdd && mask) {
+      // scores + mask becomes scores + bias, the scores seen by row for the add and given back their shape.
+      const scores = maskAdd.inputs.find((i) => i !== mask)!;
+      const out = maskAdd.outputs[0]!;
+      graph.push(
+        node('Shape', [scores], `${out}/scores_shape`),
+        node('Reshape', [scores, BIAS_ROWS_SHAPE], `${out}/by_row`),
+        node('Add', [`${out}/by_row`, PACKED_INPUTS.bias], `${out}/biased`),
+        node('Reshape', [`${out}/biased`, `${out}/scores_shape`], out),
+      );
+      continue;
     }
     if (f === firstPicker.field) {
       // Past every entry's producer and the positions': every region node is an ancestor of the states read here.
@@ -157,6 +202,11 @@ export function applyPooledCut(g: ModelGraph, cut: PooledCut, packed?: PackedTex
     graph.push(lengthDelimited(GRAPH_INITIALIZER, onnxType('TensorProto').encode({ name, dims, dataType: DataType.INT64, rawData: raw }).finish()));
   }
   if (packed) {
+    for (const [name, values] of [[INDEX_0, [0n]], [INDEX_2_3, [2n, 3n]], [MINUS_1, [-1n]]] as const) {
+      const raw = Buffer.alloc(8 * values.length);
+      values.forEach((v, i) => raw.writeBigInt64LE(v, 8 * i));
+      graph.push(lengthDelimited(GRAPH_INITIALIZER, onnxType('TensorProto').encode({ name, dims: [values.length], dataType: DataType.INT64, rawData: raw }).finish()));
+    }
     graph.push(
       graphInput(PACKED_INPUTS.positions, DataType.INT64, ['packed_rows', 'packed_tokens']),
       graphInput(PACKED_INPUTS.bias, packed.floatType, ['packed_rows', 1, 'packed_tokens', 'packed_tokens']),

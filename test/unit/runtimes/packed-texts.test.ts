@@ -30,6 +30,11 @@ const TEXT = {
   'clip-server (fixed 77)': join(dir, 'fp32/clip-server/textual.onnx'),
   'hf fp16': join(dir, 'fp16/onnx/text_model.onnx'),
 };
+/** OpenAI-architecture towers exported by torch.onnx: sequence-first blocks, a mask a layer, the EOT picked from the flattened states. */
+const TORCH_TEXT = {
+  'torch hf': join(packageRoot(), 'test/fixtures/torch-clip/hf/onnx/text_model.onnx'),
+  'torch clip-server (fixed 77)': join(packageRoot(), 'test/fixtures/torch-clip/clip-server/textual.onnx'),
+};
 const packedOptions = { provider: 'cpu' as const, pooledOutputsOnly: true, packedTexts: true };
 
 /** `count` texts [SOT, ..., EOT] of the given lengths, ids drawn below SOT. */
@@ -101,28 +106,40 @@ describe('packing texts into rows', () => {
     assert.deepEqual([0, 1, 2, 3, 4].map((t) => sees(0, t)), ['10000', '11000', '11100', '11010', '00001']);
     // Unused slots see only themselves, so they stay finite.
     assert.deepEqual([0, 1, 2, 3, 4].map((t) => sees(1, t)), ['10000', '11000', '00100', '00010', '00001']);
+    // A text pools where CLIP does, at the first of its largest ids: an EOT spelled out inside it, not its last token.
+    const spelled = packedFeeds([[SOT, 5, EOT, 7, EOT]], { rows: [[0]], tokens: 5 });
+    assert.deepEqual([...spelled.pick.data], [2]);
   });
 
-  test('finds the positions, the shared causal mask and the EOT pick on both layouts; not on a vision tower or a sequence-first export', () => {
+  test('finds the positions, the causal masks and the EOT pick on both layouts and on torch.onnx exports; not on a vision tower', () => {
     for (const [layout, path] of Object.entries(TEXT)) {
       const graph = readModelGraph(bufferSource(readFileSync(path)))!;
       const packed = planPackedText(graph, planPooledCut(graph, true)!);
       assert.ok(packed, layout);
       assert.equal(packed.table, 'positional_embedding', layout);
-      assert.equal(packed.maskAdds.length, 2, `${layout}: one mask Add per layer of the tiny preset`);
+      assert.equal(packed.masks.size, 2, `${layout}: one mask Add per layer of the tiny preset`);
+      assert.equal(new Set(packed.masks.values()).size, 1, `${layout}: one mask shared by the layers`);
       assert.equal(packed.floatType, layout.includes('fp16') ? DataType.FLOAT16 : DataType.FLOAT, layout);
     }
     const vision = readModelGraph(bufferSource(readFileSync(join(dir, 'fp32/hf/onnx/vision_model.onnx')))!)!;
     assert.equal(planPackedText(vision, planPooledCut(vision, true)!), undefined);
-    const torch = readModelGraph(bufferSource(readFileSync(join(packageRoot(), 'test/fixtures/torch-clip/hf/onnx/text_model.onnx'))))!;
-    assert.equal(planPackedText(torch, planPooledCut(torch, true)!), undefined);
+    for (const [layout, path] of Object.entries(TORCH_TEXT)) {
+      const torch = readModelGraph(bufferSource(readFileSync(path)))!;
+      const cut = planPooledCut(torch, true)!;
+      const packed = planPackedText(torch, cut);
+      assert.ok(packed && 'rows' in cut.select && cut.select.flattened, layout);
+      assert.deepEqual([...cut.entries.values()], [0, 0], `${layout}: sequence-first entries`);
+      assert.equal(packed.table, 'text.positional_embedding', layout);
+      // nn.MultiheadAttention builds its mask in each layer (causal + key padding): one a layer.
+      assert.equal(new Set(packed.masks.values()).size, 2, layout);
+    }
   });
 
   test('a packed text tower gives each text the embedding it gets alone through the full graph', async () => {
     const base = texts([2, 5, 9, 3, 12, 7, 77, 4, 6, 30], 11);
     // Texts sharing a prefix with another (SOT and more), and a repeat.
     const rows = [...base, Int32Array.from([...base[4]!.slice(0, 6), 17, 18, EOT]), Int32Array.from([...base[2]!.slice(0, 8), EOT]), base[5]!];
-    for (const [layout, path] of Object.entries(TEXT)) {
+    for (const [layout, path] of Object.entries({ ...TEXT, ...TORCH_TEXT })) {
       const full = await openOnnxSession(path, { provider: 'cpu' });
       const packed = await openPooledCut(path, packedOptions);
       try {
@@ -131,7 +148,8 @@ describe('packing texts into rows', () => {
         assert.ok(packed.inputs.some((i) => i.name === PACKED_INPUTS.pick), layout);
         const output = packed.outputs[0]!.name;
         const expected = await alone(full, rows, output);
-        const fixed = layout.includes('fixed') ? 77 : undefined;
+        const seq = full.inputs[0]!.shape[1];
+        const fixed = typeof seq === 'number' ? seq : undefined;
         // Rows of at most 40 tokens where the axis is dynamic: several rows, several texts in most.
         const got = await packedRun(packed, rows, fixed ?? 77, fixed);
         const width = got[output]!.dims[1]!;
