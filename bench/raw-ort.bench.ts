@@ -16,6 +16,7 @@ import { planPooledCut } from '../runtimes/onnx/graph/pooled-cut.plan.js';
 import { applyPooledCut } from '../runtimes/onnx/graph/pooled-cut.write.js';
 import { bufferSource, joinPieces } from '../runtimes/onnx/graph/proto-fields.js';
 import { ortSessionOptions } from '../runtimes/onnx/onnx.open.js';
+import { specsOf, toOrtTensor } from '../runtimes/onnx/onnx.session.js';
 import type { ExecutionProvider, HostTensor } from '../runtimes/runtime.js';
 import { benchTokenizer, LATENCY_CAPTION, longTexts, randomPixels, shortCaptions } from './inputs.js';
 import type { BenchModels } from './models.js';
@@ -232,14 +233,8 @@ export async function captionPlans(session: ort.InferenceSession, captionRows: n
 /** `rows` packed as `layout` says, as the tensors the packed graph declares. */
 function packedOrtFeeds(session: ort.InferenceSession, rows: number[][], layout: ReturnType<typeof planPackedRows>): Record<string, ort.Tensor> {
   const p = packedFeeds(rows, layout);
-  const tensor = (name: string, t: HostTensor): ort.Tensor => {
-    const meta = session.inputMetadata.find((m) => m.name === name);
-    const type = meta?.isTensor ? meta.type : 'int64';
-    if (type === 'int64') return new ort.Tensor('int64', BigInt64Array.from(t.data, (v) => BigInt(v)), t.dims);
-    if (type === 'int32') return new ort.Tensor('int32', Int32Array.from(t.data), t.dims);
-    if (type === 'float16') return new ort.Tensor('float16', toFloat16Bits(Float32Array.from(t.data)), t.dims);
-    return new ort.Tensor('float32', Float32Array.from(t.data), t.dims);
-  };
+  const specs = specsOf(session.inputMetadata);
+  const tensor = (name: string, t: HostTensor) => toOrtTensor(specs.find((s) => s.name === name), t);
   const feeds: Record<string, ort.Tensor> = {
     input_ids: tensor('input_ids', p.ids),
     [PACKED_INPUTS.positions]: tensor(PACKED_INPUTS.positions, p.positions),
@@ -250,25 +245,21 @@ function packedOrtFeeds(session: ort.InferenceSession, rows: number[][], layout:
   return feeds;
 }
 
-/** The text graph as clipflow serves it where it packs (cut to the pooled token and packed), or null. */
-async function servedTextGraph(o: RawOptions): Promise<ort.InferenceSession | null> {
-  const source = bufferSource(await readFile(o.models.textGraph));
+/** A graph as clipflow serves it: cut to the pooled token and, with `packTexts`, packed; null where it has no such rewrite. */
+async function servedGraph(path: string, o: RawOptions, packTexts: boolean): Promise<ort.InferenceSession | null> {
+  const source = bufferSource(await readFile(path));
   const graph = readModelGraph(source);
   const cut = graph && planPooledCut(graph, true);
-  const packed = graph && cut && planPackedText(graph, cut);
-  if (!graph || !cut || !packed) return null;
+  const packed = packTexts && graph && cut ? planPackedText(graph, cut) : undefined;
+  if (!graph || !cut || (packTexts && !packed)) return null;
   return ort.InferenceSession.create(joinPieces(applyPooledCut(graph, cut, packed), source), clipflowSessionOptions(o.intraOpThreads, o.provider));
 }
 
 /** Three rounds of the full and the cut vision graph at batch 32, a quarter of the budget each (see RawResults.imagesCutB32). */
 async function cutRounds(o: RawOptions): Promise<RawResults['imagesCutB32']> {
-  const source = bufferSource(await readFile(o.models.visionGraph));
-  const graph = readModelGraph(source);
-  const plan = graph && planPooledCut(graph, true);
-  if (!graph || !plan) return null;
-  const options = clipflowSessionOptions(o.intraOpThreads, o.provider);
-  const cut = await ort.InferenceSession.create(joinPieces(applyPooledCut(graph, plan), source), options);
-  const full = await ort.InferenceSession.create(o.models.visionGraph, options);
+  const cut = await servedGraph(o.models.visionGraph, o, false);
+  if (!cut) return null;
+  const full = await ort.InferenceSession.create(o.models.visionGraph, clipflowSessionOptions(o.intraOpThreads, o.provider));
   const size = o.models.imageSize;
   const feeds = pixelFeeds(full, randomPixels(32, size, o.seed + 32), [32, 3, size, size]);
   const budget = { ...o.budget, budgetMs: o.budget.budgetMs / 4 };
@@ -314,7 +305,7 @@ export async function runRawOrt(o: RawOptions): Promise<RawResults> {
   // Three rounds of ~10 points (the padded one, the plan and each length) at a quarter of the budget each: ~30 s.
   let plans: CaptionPlans | null = null;
   if (texts.fixedLength === null) {
-    const served = await servedTextGraph(o);
+    const served = await servedGraph(o.models.textGraph, o, true);
     plans = await captionPlans(dynamic, texts.captionRows, o.provider, texts.short, { ...o.budget, budgetMs: o.budget.budgetMs / 4 }, served);
     await served?.release();
   }

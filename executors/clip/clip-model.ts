@@ -147,18 +147,18 @@ export class ClipModel {
     const tokenized = stages.preprocess?.();
     const batch = this.tokenizer.tokenize(texts, context);
     tokenized?.();
+    const packed = this.text.packing?.applied === true;
+    const tokensOf = (r: number) => batch.ids.subarray(r * context, r * context + batch.lengths[r]!);
     let order = texts.map((_, i) => i);
-    let ends: number[];
-    if (this.text.packing?.applied) {
+    let ends: number[] | undefined;
+    if (packed) {
       // Runs of texts in token order, so texts that start alike share a run and their prefix.
-      order = byTokens(order.map((r) => batch.ids.subarray(r * context, r * context + batch.lengths[r]!)));
-      ends = [];
-      for (let end = minibatchSize; end < order.length; end += minibatchSize) ends.push(end);
-      ends.push(order.length);
+      order = byTokens(order.map(tokensOf));
     } else if (this.fixedTextLength === undefined) {
       order.sort((a, b) => batch.lengths[a]! - batch.lengths[b]!);
       ends = planTextRuns(order.map((r) => batch.lengths[r]!), minibatchSize, runOverheadTokens(this.provider));
-    } else {
+    }
+    if (!ends) {
       ends = [];
       for (let end = minibatchSize; end < order.length; end += minibatchSize) ends.push(end);
       ends.push(order.length);
@@ -167,7 +167,8 @@ export class ClipModel {
     let start = 0;
     for (const end of ends) {
       const rows = order.slice(start, end);
-      const vectors = await this.runText(batch.ids, batch.lengths, rows, context, stages.encode && (() => stages.encode!(rows.length)));
+      const timer = stages.encode && (() => stages.encode!(rows.length));
+      const vectors = packed ? await this.runPacked(rows.map(tokensOf), timer) : await this.runText(batch.ids, batch.lengths, rows, context, timer);
       rows.forEach((r, j) => (out[r] = vectors[j]!));
       start = end;
     }
@@ -176,7 +177,6 @@ export class ClipModel {
 
   /** One text-graph run over the given rows of a tokenized batch. */
   private async runText(allIds: Int32Array, lengths: Int32Array, rows: number[], context: number, timer?: StageTimer): Promise<Float32Array[]> {
-    if (this.text.packing?.applied) return this.runPacked(allIds, lengths, rows, context, timer);
     const length = this.fixedTextLength ?? Math.max(...rows.map((r) => lengths[r]!));
     const n = rows.length;
     const ids = new Int32Array(n * length);
@@ -191,10 +191,9 @@ export class ClipModel {
     return splitRows(out);
   }
 
-  /** One packed run: the rows' texts laid end to end, several a row; embeddings come back in `rows` order. */
-  private async runPacked(allIds: Int32Array, lengths: Int32Array, rows: number[], context: number, timer?: StageTimer): Promise<Float32Array[]> {
-    const texts = rows.map((r) => allIds.subarray(r * context, r * context + lengths[r]!));
-    const p = packedFeeds(texts, planPackedRows(texts, context, this.fixedTextLength));
+  /** One packed run of texts (their token ids), several a row; embeddings come back in their order. */
+  private async runPacked(texts: Int32Array[], timer?: StageTimer): Promise<Float32Array[]> {
+    const p = packedFeeds(texts, planPackedRows(texts, this.spec.contextLength, this.fixedTextLength));
     const feeds = { [this.idsName]: p.ids, [PACKED_INPUTS.positions]: p.positions, [PACKED_INPUTS.bias]: p.bias, [PACKED_INPUTS.pick]: p.pick };
     if (input(this.text, 'attention_mask')) feeds.attention_mask = p.mask;
     return splitRows(await this.runQueued(this.text, feeds, this.textOutput, timer));

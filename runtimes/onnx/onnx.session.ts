@@ -2,12 +2,12 @@ import * as ort from 'onnxruntime-node';
 import type { ExecutionProvider, HostTensor, InferenceSession, PackingReport, PooledCutReport, TensorSpec, TensorType } from '../runtime.js';
 import { fromFloat16Bits, toFloat16Bits } from '../../core/util/float16.js';
 
-function specsOf(meta: readonly ort.InferenceSession.ValueMetadata[]): TensorSpec[] {
+export function specsOf(meta: readonly ort.InferenceSession.ValueMetadata[]): TensorSpec[] {
   return meta.map((m) => (m.isTensor ? { name: m.name, type: m.type as TensorType, shape: [...m.shape] } : { name: m.name, type: 'float32', shape: [] }));
 }
 
 /** Converts a logical host tensor to the dtype the graph declares for that input. */
-function toOrtTensor(spec: TensorSpec | undefined, t: HostTensor): ort.Tensor {
+export function toOrtTensor(spec: TensorSpec | undefined, t: HostTensor): ort.Tensor {
   const type = spec?.type ?? (t.data instanceof Float32Array ? 'float32' : 'int32');
   switch (type) {
     case 'float32':

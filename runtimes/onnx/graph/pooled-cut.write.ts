@@ -30,6 +30,18 @@ function renameInputs(node: GraphNode, rename: Map<string, string>): Uint8Array 
   return lengthDelimited(GRAPH_NODE, Buffer.concat(fields));
 }
 
+/** An int attribute. */
+const int = (name: string, i: number) => ({ name, type: AttributeType.INT, i });
+/** Transpose's perm swapping the first two axes: sequence-first [T, N, w] <-> batch-first [N, T, w]. */
+const swap = [{ name: 'perm', type: AttributeType.INTS, ints: [1, 0, 2] }];
+
+/** An int64 initializer. */
+function int64Initializer(name: string, dims: number[], values: readonly bigint[]): Uint8Array {
+  const raw = Buffer.alloc(8 * values.length);
+  values.forEach((v, i) => raw.writeBigInt64LE(v, 8 * i));
+  return lengthDelimited(GRAPH_INITIALIZER, onnxType('TensorProto').encode({ name, dims, dataType: DataType.INT64, rawData: raw }).finish());
+}
+
 /** A node with one output, named after it. */
 function node(opType: string, input: string[], output: string, attribute: object[] = []): Uint8Array {
   const encoded = onnxType('NodeProto').encode({ name: `${output}/node`, opType, input, output: [output], attribute }).finish();
@@ -44,30 +56,41 @@ interface Selection {
   initializers: Array<{ name: string; dims: number[]; values: bigint[] }>;
 }
 
+/** `pick` run on batch-first states; sequence-first ones ([T, N, w], token axis 0) are transposed around it. */
+function batchFirst(pick: (input: string, output: string) => Uint8Array[]) {
+  return (input: string, axis: number, output: string) => (axis === 1
+    ? pick(input, output)
+    : [node('Transpose', [input], `${output}/nlw`, swap), ...pick(`${output}/nlw`, `${output}/n1w`), node('Transpose', [`${output}/n1w`], output, swap)]);
+}
+
+/** Nodes making `output` = 0..n-1, n the length of `of`'s first axis; they read SCALAR_0 and SCALAR_1. */
+function arange(of: string, output: string): Uint8Array[] {
+  return [node('Shape', [of], `${output}/shape`), node('Gather', [`${output}/shape`, SCALAR_0], `${output}/count`), node('Range', [SCALAR_0, `${output}/count`, SCALAR_1], output)];
+}
+const SCALARS = [{ name: SCALAR_0, dims: [], values: [0n] }, { name: SCALAR_1, dims: [], values: [1n] }];
+
 function selection(select: TokenSelect, packed: boolean): Selection {
-  const int = (name: string, i: number) => ({ name, type: AttributeType.INT, i });
-  const swap = [{ name: 'perm', type: AttributeType.INTS, ints: [1, 0, 2] }];
   if (packed && 'rows' in select) {
     // Entries [R, T, w] -> [R*T, w] -> the fed flat positions [K, w] -> [K, 1, w] (sequence-first ones transposed
     // around it); the pick then takes token 0 of each of the K rows: a GatherND index 0, a flattened Gather row k for row k.
     const fixed = `${PACKED_INPUTS.pick}/pooled`;
-    const count = `${PACKED_INPUTS.pick}/count`;
-    const pick = (input: string, output: string) => [
-      node('Flatten', [input], `${output}/flat`, [int('axis', 2)]),
-      node('Gather', [`${output}/flat`, PACKED_INPUTS.pick], `${output}/picked`, [int('axis', 0)]),
-      node('Reshape', [`${output}/picked`, TOKEN_AXIS_SHAPE], output),
-    ];
     return {
       prelude: select.flattened
-        ? [node('Shape', [PACKED_INPUTS.pick], `${count}/shape`), node('Gather', [`${count}/shape`, SCALAR_0], count), node('Range', [SCALAR_0, count, SCALAR_1], fixed)]
+        ? arange(PACKED_INPUTS.pick, fixed)
         : [node('Sub', [PACKED_INPUTS.pick, PACKED_INPUTS.pick], `${fixed}/flat`), node('Reshape', [`${fixed}/flat`, COLUMN_SHAPE], fixed)],
-      select: (input, axis, output) => (axis === 1
-        ? pick(input, output)
-        : [node('Transpose', [input], `${output}/nlw`, swap), ...pick(`${output}/nlw`, `${output}/n1w`), node('Transpose', [`${output}/n1w`], output, swap)]),
+      select: batchFirst((input, output) => [
+        node('Flatten', [input], `${output}/flat`, [int('axis', 2)]),
+        node('Gather', [`${output}/flat`, PACKED_INPUTS.pick], `${output}/picked`, [int('axis', 0)]),
+        node('Reshape', [`${output}/picked`, TOKEN_AXIS_SHAPE], output),
+      ]),
       pickRename: new Map([[select.pickIndices, fixed]]),
       initializers: [
         { name: TOKEN_AXIS_SHAPE, dims: [3], values: [0n, 1n, -1n] },
-        ...(select.flattened ? [{ name: SCALAR_0, dims: [], values: [0n] }, { name: SCALAR_1, dims: [], values: [1n] }] : [{ name: COLUMN_SHAPE, dims: [2], values: [-1n, 1n] }]),
+        ...(select.flattened ? SCALARS : [{ name: COLUMN_SHAPE, dims: [2], values: [-1n, 1n] }]),
+        // Scores by row for the bias (see applyPooledCut).
+        { name: INDEX_0, dims: [1], values: [0n] },
+        { name: INDEX_2_3, dims: [2], values: [2n, 3n] },
+        { name: MINUS_1, dims: [1], values: [-1n] },
       ],
     };
   }
@@ -81,26 +104,16 @@ function selection(select: TokenSelect, packed: boolean): Selection {
   }
   // The positions as [N, 1, 1] pick one token a row, keeping the axis ([N, T, w] -> [N, 1, w]).
   const rows3 = `${select.rows}/pooled_rows`;
-  const gather = (x: string, out: string) => node('GatherND', [x, rows3], out, [int('batch_dims', 1)]);
   // After the cut the pick reads one token a row: a GatherND takes token 0, a flattened Gather row n for row n.
   const fixed = `${select.pickIndices}/pooled`;
-  const count = `${select.rows}/pooled_count`;
   return {
     prelude: [
       node('Reshape', [select.rows, ROWS_SHAPE_NAME], rows3),
-      ...(select.flattened
-        ? [node('Shape', [select.rows], `${count}/shape`), node('Gather', [`${count}/shape`, SCALAR_0], count), node('Range', [SCALAR_0, count, SCALAR_1], fixed)]
-        : [node('Sub', [select.rows, select.rows], fixed)]),
+      ...(select.flattened ? arange(select.rows, fixed) : [node('Sub', [select.rows, select.rows], fixed)]),
     ],
-    // Sequence-first [T, N, w] entries: batch first for GatherND, then back.
-    select: (input, axis, output) => (axis === 1
-      ? [gather(input, output)]
-      : [node('Transpose', [input], `${output}/nlw`, swap), gather(`${output}/nlw`, `${output}/n1w`), node('Transpose', [`${output}/n1w`], output, swap)]),
+    select: batchFirst((input, output) => [node('GatherND', [input, rows3], output, [int('batch_dims', 1)])]),
     pickRename: new Map([[select.pickIndices, fixed]]),
-    initializers: [
-      { name: ROWS_SHAPE_NAME, dims: [3], values: [0n, -1n, 1n] },
-      ...(select.flattened ? [{ name: SCALAR_0, dims: [], values: [0n] }, { name: SCALAR_1, dims: [], values: [1n] }] : []),
-    ],
+    initializers: [{ name: ROWS_SHAPE_NAME, dims: [3], values: [0n, -1n, 1n] }, ...(select.flattened ? SCALARS : [])],
   };
 }
 
@@ -123,7 +136,7 @@ function graphInput(name: string, elemType: number, dims: Array<string | number>
 export function applyPooledCut(g: ModelGraph, cut: PooledCut, packed?: PackedText): Piece[] {
   const ValueInfo = onnxType('ValueInfoProto');
   const rename = new Map([...cut.entries.keys()].map((name) => [name, `${name}/pooled_token`]));
-  const { prelude, select, pickRename, initializers } = selection(cut.select, !!packed);
+  const { prelude, select: selectAt, pickRename, initializers } = selection(cut.select, !!packed);
   const nodeAt = new Map(g.nodes.map((n) => [n.field, n]));
   // Nodes outside the region reading a tensor that packing feeds instead.
   const packedRenames = new Map<RawField, Map<string, string>>();
@@ -135,11 +148,11 @@ export function applyPooledCut(g: ModelGraph, cut: PooledCut, packed?: PackedTex
   const removed = new Set(cut.droppedNodes.map((n) => n.field));
   // Packed, torch's argmax + row offsets would add the ids' rows to the texts' count: whatever reads them (the pick,
   // the Shape sizing its result) reads 0..K-1 instead, and the Add goes.
-  const select0 = cut.select;
-  if (packed && 'rows' in select0 && select0.flattened) {
-    const offsets = g.nodes.find((n) => n.outputs.includes(select0.pickIndices));
+  const select = cut.select;
+  if (packed && 'rows' in select && select.flattened) {
+    const offsets = g.nodes.find((n) => n.outputs.includes(select.pickIndices));
     if (offsets) removed.add(offsets.field);
-    for (const n of g.nodes) if (n !== cut.pick && n.inputs.includes(select0.pickIndices)) packedRenames.set(n.field, pickRename);
+    for (const n of g.nodes) if (n !== cut.pick && n.inputs.includes(select.pickIndices)) packedRenames.set(n.field, pickRename);
   }
   // A constant mask read only where the bias replaces it goes too (ORT warns of unused initializers).
   for (const mask of new Set(packed?.masks.values())) {
@@ -155,14 +168,14 @@ export function applyPooledCut(g: ModelGraph, cut: PooledCut, packed?: PackedTex
   for (const f of g.graphFields) {
     if (removed.has(f) || regionAt.has(f)) continue;
     if (packed && f === packed.positionsAdd.field) {
-      graph.push(node('Gather', [packed.table, PACKED_INPUTS.positions], PACKED_POSITIONS, [{ name: 'axis', type: AttributeType.INT, i: 0 }]));
       // [R, -1, T, T] from the bias' [R, 1, T, T]: attention scores by row, whether [R, H, T, T] or torch's [R*H, T, T].
       const shape = `${BIAS_ROWS_SHAPE}/bias`;
       graph.push(
+        node('Gather', [packed.table, PACKED_INPUTS.positions], PACKED_POSITIONS, [int('axis', 0)]),
         node('Shape', [PACKED_INPUTS.bias], shape),
-        node('Gather', [shape, INDEX_0], `${shape}/rows`, [{ name: 'axis', type: AttributeType.INT, i: 0 }]),
-        node('Gather', [shape, INDEX_2_3], `${shape}/tokens`, [{ name: 'axis', type: AttributeType.INT, i: 0 }]),
-        node('Concat', [`${shape}/rows`, MINUS_1, `${shape}/tokens`], BIAS_ROWS_SHAPE, [{ name: 'axis', type: AttributeType.INT, i: 0 }]),
+        node('Gather', [shape, INDEX_0], `${shape}/rows`, [int('axis', 0)]),
+        node('Gather', [shape, INDEX_2_3], `${shape}/tokens`, [int('axis', 0)]),
+        node('Concat', [`${shape}/rows`, MINUS_1, `${shape}/tokens`], BIAS_ROWS_SHAPE, [int('axis', 0)]),
       );
     }
     const maskAdd = packed && nodeAt.get(f);
@@ -182,7 +195,7 @@ export function applyPooledCut(g: ModelGraph, cut: PooledCut, packed?: PackedTex
     if (f === firstPicker.field) {
       // Past every entry's producer and the positions': every region node is an ancestor of the states read here.
       graph.push(...prelude);
-      for (const [entry, axis] of cut.entries) graph.push(...select(entry, axis, rename.get(entry)!));
+      for (const [entry, axis] of cut.entries) graph.push(...selectAt(entry, axis, rename.get(entry)!));
       for (const n of cut.region) graph.push(n.inputs.some((i) => rename.has(i)) ? renameInputs(n, rename) : asIs(n.field));
     }
     const nodeRename = f === cut.pick.field && pickRename.size ? pickRename : packedRenames.get(f);
@@ -196,17 +209,8 @@ export function applyPooledCut(g: ModelGraph, cut: PooledCut, packed?: PackedTex
       graph.push(asIs(f));
     }
   }
-  for (const { name, dims, values } of initializers) {
-    const raw = Buffer.alloc(8 * values.length);
-    values.forEach((v, i) => raw.writeBigInt64LE(v, 8 * i));
-    graph.push(lengthDelimited(GRAPH_INITIALIZER, onnxType('TensorProto').encode({ name, dims, dataType: DataType.INT64, rawData: raw }).finish()));
-  }
+  for (const { name, dims, values } of initializers) graph.push(int64Initializer(name, dims, values));
   if (packed) {
-    for (const [name, values] of [[INDEX_0, [0n]], [INDEX_2_3, [2n, 3n]], [MINUS_1, [-1n]]] as const) {
-      const raw = Buffer.alloc(8 * values.length);
-      values.forEach((v, i) => raw.writeBigInt64LE(v, 8 * i));
-      graph.push(lengthDelimited(GRAPH_INITIALIZER, onnxType('TensorProto').encode({ name, dims: [values.length], dataType: DataType.INT64, rawData: raw }).finish()));
-    }
     graph.push(
       graphInput(PACKED_INPUTS.positions, DataType.INT64, ['packed_rows', 'packed_tokens']),
       graphInput(PACKED_INPUTS.bias, packed.floatType, ['packed_rows', 1, 'packed_tokens', 'packed_tokens']),
